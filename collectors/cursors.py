@@ -1,0 +1,49 @@
+"""Cursor values: the newest created_utc a cursor key has covered, as ISO-8601 UTC text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def parse_cursor(value: str | None) -> datetime | None:
+    """The cursor as an aware UTC datetime; None when absent or unreadable (first run)."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
+
+
+def format_cursor(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat()
+
+
+class Window:
+    """Which created_utc values are new for one cursor key: after the cursor, or at/after
+    `since` on a first run. Tracks the newest value covered."""
+
+    def __init__(self, cursor: str | None, since: datetime) -> None:
+        self.previous = cursor
+        self.after = parse_cursor(cursor)
+        self.since = since.astimezone(UTC)
+        self.newest: datetime | None = None
+
+    def is_new(self, when: datetime) -> bool:
+        if self.after is not None:
+            return when > self.after
+        return when >= self.since
+
+    def cover(self, when: datetime) -> None:
+        if self.newest is None or when > self.newest:
+            self.newest = when
+
+    @property
+    def cursor(self) -> str | None:
+        """The cursor to save: the newest covered value, or the previous cursor if none."""
+        if self.newest is None or (self.after is not None and self.newest <= self.after):
+            return self.previous
+        return format_cursor(self.newest)
