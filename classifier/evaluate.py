@@ -1,0 +1,164 @@
+"""Evaluation against labelled JSONL (dev.jsonl format), the VADER baseline and reports.
+
+Metric maths is written here (no sklearn): accuracy, per-class precision / recall / F1,
+macro-F1 (unweighted mean over the classes of the output) and confusion matrices.
+Relevance reports binary F1 of the "relevant" class as ``f1``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from classifier.scores import SPECULATION_LABELS, STANCE_LABELS, Scores
+
+RELEVANCE_LABELS: tuple[str, ...] = ("irrelevant", "relevant")
+VADER_MODEL_ID = "vader-baseline"
+
+# Hedge and prediction cues for the baseline's speculation rule (English and Chinese).
+_HEDGE_EN = re.compile(
+    r"\b(will|would|could|might|may|likely|unlikely|probably|possibly|perhaps|reportedly|"
+    r"rumou?rs?|expect(?:s|ed)?|predict(?:s|ed)?|forecast|could|if|soon|going to|gonna|"
+    r"allegedly|apparently|seems?|suggests?|speculat\w*|bet|imagine|what if)\b",
+    re.IGNORECASE,
+)
+_HEDGE_ZH = re.compile(
+    r"可能|或将|或將|或許|或许|預計|预计|據悉|据悉|傳聞|传闻|估計|估计|將會|将会|也許|也许|"
+    r"恐怕|料將|料将|有望"
+)
+
+
+def load_examples(path: Path) -> list[dict]:
+    """Read labelled examples (text, lang, relevant, stance, speculation) from JSONL."""
+    examples = []
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            missing = {"text", "relevant", "stance", "speculation"} - row.keys()
+            if missing:
+                raise ValueError(f"{path}:{n}: missing fields {sorted(missing)}")
+            row.setdefault("lang", "und")
+            examples.append(row)
+    return examples
+
+
+def classification_metrics(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> dict:
+    """Accuracy, macro-F1, per-class P/R/F1/support and confusion[gold][pred]."""
+    if len(gold) != len(pred):
+        raise ValueError("gold and pred differ in length")
+    confusion = {g: {p: 0 for p in labels} for g in labels}
+    for g, p in zip(gold, pred, strict=True):
+        confusion[g][p] += 1
+    per_class = {}
+    for c in labels:
+        tp = confusion[c][c]
+        predicted = sum(confusion[g][c] for g in labels)
+        support = sum(confusion[c].values())
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[c] = {"precision": precision, "recall": recall, "f1": f1, "support": support}
+    n = len(gold)
+    return {
+        "n": n,
+        "accuracy": sum(confusion[c][c] for c in labels) / n if n else 0.0,
+        "macro_f1": sum(v["f1"] for v in per_class.values()) / len(labels),
+        "per_class": per_class,
+        "confusion": confusion,
+    }
+
+
+def _outputs(examples: Sequence[dict], scores: Sequence[Scores]) -> dict:
+    gold_rel = ["relevant" if e["relevant"] else "irrelevant" for e in examples]
+    pred_rel = ["relevant" if s.relevant else "irrelevant" for s in scores]
+    rel = classification_metrics(gold_rel, pred_rel, RELEVANCE_LABELS)
+    rel["f1"] = rel["per_class"]["relevant"]["f1"]
+    rel["precision"] = rel["per_class"]["relevant"]["precision"]
+    rel["recall"] = rel["per_class"]["relevant"]["recall"]
+    gold_stance = [e["stance"] if e["relevant"] else "neutral" for e in examples]
+    stance = classification_metrics(gold_stance, [s.stance for s in scores], STANCE_LABELS)
+    spec = classification_metrics(
+        [e["speculation"] for e in examples],
+        [s.speculation_label for s in scores],
+        SPECULATION_LABELS,
+    )
+    return {"n": len(examples), "relevance": rel, "stance": stance, "speculation": spec}
+
+
+def evaluate(examples: Sequence[dict], scores: Sequence[Scores]) -> dict:
+    """Metrics per output overall and per language (``by_lang``)."""
+    if len(examples) != len(scores):
+        raise ValueError(f"{len(examples)} examples but {len(scores)} scores")
+    result = _outputs(examples, scores)
+    result["model_id"] = scores[0].model_id if scores else ""
+    by_lang: dict[str, dict] = {}
+    for lang in sorted({e.get("lang", "und") for e in examples}):
+        idx = [i for i, e in enumerate(examples) if e.get("lang", "und") == lang]
+        by_lang[lang] = _outputs([examples[i] for i in idx], [scores[i] for i in idx])
+    result["by_lang"] = by_lang
+    return result
+
+
+def speculation_rule(text: str) -> float:
+    """Baseline speculation: 1.0 when the text has a hedge or prediction cue, else 0.0."""
+    return 1.0 if _HEDGE_EN.search(text) or _HEDGE_ZH.search(text) else 0.0
+
+
+def vader_scores(texts: Sequence[str]) -> list[Scores]:
+    """VADER-polarity baseline: compound > 0.05 supportive, < -0.05 opposed, else neutral.
+
+    Every text counts as relevant (relevance 1.0); speculation follows speculation_rule.
+    """
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    out = []
+    for text in texts:
+        compound = analyzer.polarity_scores(text)["compound"]
+        if compound > 0.05:
+            probs = (1.0, 0.0, 0.0)
+        elif compound < -0.05:
+            probs = (0.0, 0.0, 1.0)
+        else:
+            probs = (0.0, 1.0, 0.0)
+        out.append(Scores(1.0, probs, speculation_rule(text), VADER_MODEL_ID))
+    return out
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _output_report(name: str, m: dict) -> str:
+    labels = list(m["per_class"])
+    rows = [["class", "precision", "recall", "f1", "support"]]
+    for c in labels:
+        v = m["per_class"][c]
+        rows.append([c, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}",
+                     str(v["support"])])
+    conf = [["gold \\ pred", *labels]]
+    conf += [[g, *(str(m["confusion"][g][p]) for p in labels)] for g in labels]
+    head = f"{name}: accuracy {m['accuracy']:.3f}  macro-F1 {m['macro_f1']:.3f}"
+    if "f1" in m:
+        head += f"  F1(relevant) {m['f1']:.3f}"
+    return f"{head}\n{_table(rows)}\n\n{_table(conf)}"
+
+
+def format_report(result: dict) -> str:
+    """Human-readable tables: per-language summary, then per-output details."""
+    rows = [["slice", "n", "relevance F1", "stance macro-F1", "speculation macro-F1"]]
+    slices = [("all", result), *sorted(result.get("by_lang", {}).items())]
+    for name, r in slices:
+        rows.append([name, str(r["n"]), f"{r['relevance']['f1']:.3f}",
+                     f"{r['stance']['macro_f1']:.3f}", f"{r['speculation']['macro_f1']:.3f}"])
+    parts = [f"model {result.get('model_id', '?')}", _table(rows)]
+    for key in ("relevance", "stance", "speculation"):
+        parts.append(_output_report(key, result[key]))
+    return "\n\n".join(parts) + "\n"
