@@ -1,0 +1,1 @@
+"""Orchestration: storage, the daily pipeline, summaries, the digest, scheduling and the CLI."""

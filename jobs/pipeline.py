@@ -1,0 +1,221 @@
+"""The daily job: collect, store, score, summarize, digest. Each stage is a function."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+
+from classifier.scorer import Scorer
+from collectors.archive import post_from_record
+from jobs.config import SAMPLE_ARCHIVE, Settings, Topics
+from jobs.digest import build_digest, previous_day, write_digest
+from jobs.lock import run_lock
+from jobs.model import load_scorer, model_id_of
+from jobs.sources import Collector, archive_collectors, live_collectors
+from jobs.store import Store, UpsertCounts
+from jobs.summaries import summarize_days
+from jobs.topics import TopicAssigner
+
+Echo = Callable[[str], None]
+SCORE_CHUNK = 256
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass
+class CollectReport:
+    counts: UpsertCounts = field(default_factory=UpsertCounts)
+    days: set[str] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DailyReport:
+    day: str
+    model_id: str
+    collect: CollectReport
+    scored: int
+    reused: int
+    summaries: list[dict[str, Any]]
+    digest: dict[str, Any]
+    seconds: float
+    run_id: int
+
+    @property
+    def status(self) -> str:
+        return "partial" if self.collect.errors or self.digest.get("send_error") else "ok"
+
+
+def collect(
+    store: Store,
+    collectors: Sequence[Collector],
+    topics: Topics,
+    now: datetime,
+    echo: Echo = _quiet,
+) -> CollectReport:
+    """Run each collector, storing its posts before saving its cursor."""
+    report = CollectReport()
+    assigner = TopicAssigner(topics.topics)
+    since = now - timedelta(days=topics.lookback_days)
+    revisit_since = (now - timedelta(days=topics.revisit_days)).isoformat()
+    for collector in collectors:
+        cursors = store.get_cursors(collector.source)
+        revisit = store.recent_thread_ids(collector.source, revisit_since)
+        try:
+            for harvest in collector.harvest(cursors, since, revisit):
+                topic_of = assigner.assign(harvest.posts, store.thread_topics)
+                counts = store.upsert_posts(harvest.posts, topic_of)
+                report.counts.add(counts)
+                report.days.update(
+                    p.created_utc.astimezone(UTC).date().isoformat() for p in harvest.posts
+                )
+                if harvest.error:
+                    report.errors.append(f"{collector.source} {harvest.key}: {harvest.error}")
+                else:
+                    store.set_cursor(collector.source, harvest.key, harvest.cursor)
+                echo(
+                    f"collected {harvest.key}: {len(harvest.posts)} fetched, {counts.new} new, "
+                    f"{counts.updated} updated"
+                    + (f" (error: {harvest.error})" if harvest.error else "")
+                )
+        except Exception as exc:  # one broken source must not stop the others
+            report.errors.append(f"{collector.source}: {type(exc).__name__}: {exc}")
+            echo(f"collector {collector.source} failed: {exc}")
+    return report
+
+
+def score(
+    store: Store,
+    model_id: str,
+    get_scorer: Callable[[], Scorer],
+    echo: Echo = _quiet,
+) -> tuple[int, int]:
+    """Score posts that lack a score for `model_id` on their current text.
+
+    Identical texts already scored under the same model are copied, not rescored. The
+    model is loaded only when something needs scoring. Returns (scored, reused).
+    """
+    pending = store.unscored(model_id)
+    if not pending:
+        return 0, 0
+    cached = store.cached_scores((p["content_hash"] for p in pending), model_id)
+    reused = [
+        dict(cached[p["content_hash"]], source=p["source"], post_id=p["post_id"])
+        for p in pending
+        if p["content_hash"] in cached
+    ]
+    if reused:
+        store.save_score_rows(reused)
+    todo = [p for p in pending if p["content_hash"] not in cached]
+    if not todo:
+        return 0, len(reused)
+    echo(f"loading classifier for {len(todo)} texts")
+    scorer = get_scorer()
+    if scorer.model_id != model_id:
+        raise RuntimeError(
+            f"loaded model {scorer.model_id} but meta.json names {model_id}; retrain the heads"
+        )
+    done = 0
+    for i in range(0, len(todo), SCORE_CHUNK):
+        chunk = todo[i : i + SCORE_CHUNK]
+        texts = [post_text(p) for p in chunk]
+        store.save_scores(list(zip(chunk, scorer.score(texts), strict=True)))
+        done += len(chunk)
+        echo(f"scored {done}/{len(todo)}")
+    return done, len(reused)
+
+
+def post_text(row: dict[str, Any]) -> str:
+    """The text the classifier sees, as `Post.text` builds it."""
+    title, body = row.get("title"), row.get("body") or ""
+    return f"{title}\n\n{body}" if title and body else (title or body)
+
+
+def default_day(sample: bool, archives: Sequence[Path]) -> str:
+    """Yesterday (UTC) for live runs; the newest day in the archive for replays."""
+    if sample or archives:
+        newest = _newest_day(list(archives) or [SAMPLE_ARCHIVE])
+        if newest:
+            return newest
+    return (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+
+
+def _newest_day(paths: Sequence[Path]) -> str | None:
+    newest: str | None = None
+    for path in paths:
+        for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                day = post_from_record(json.loads(line)).created_utc.date().isoformat()
+            except (ValueError, KeyError, TypeError):
+                continue
+            newest = max(newest or day, day)
+    return newest
+
+
+def run_daily(
+    settings: Settings,
+    day: str | None = None,
+    sample: bool = False,
+    archives: Sequence[Path] = (),
+    sources: Sequence[str] | None = None,
+    send: bool = True,
+    echo: Echo = _quiet,
+    get_scorer: Callable[[], Scorer] | None = None,
+) -> DailyReport:
+    """Collect, store, score, summarize and digest for `day` (YYYY-MM-DD, UTC)."""
+    started = time.monotonic()
+    archives = [Path(a) for a in archives] + ([SAMPLE_ARCHIVE] if sample else [])
+    day = day or default_day(sample, archives)
+    end_of_day = datetime.combine(date.fromisoformat(day), dtime.max, tzinfo=UTC)
+    topics = settings.topics()
+    model_id = model_id_of(settings.model_dir)
+    with run_lock(settings.db_path), Store.open(settings.db_path) as store:
+        run_id = store.start_run("daily", day)
+        try:
+            if archives:
+                collectors, start_errors = archive_collectors(archives, until=end_of_day), []
+            else:
+                collectors, start_errors = live_collectors(topics, sources)
+            now = min(datetime.now(UTC), end_of_day) if archives else datetime.now(UTC)
+            collected = collect(store, collectors, topics, now, echo)
+            collected.errors[:0] = start_errors
+            scored, reused = score(
+                store, model_id, get_scorer or (lambda: load_scorer(settings)), echo
+            )
+            days = collected.days | {day, previous_day(day)}
+            summaries = summarize_days(store, days, model_id)
+            digest = write_digest(store, settings, build_digest(store, day), send=send)
+        except BaseException as exc:
+            store.finish_run(run_id, "failed", [f"{type(exc).__name__}: {exc}"], model_id=model_id)
+            raise
+        report = DailyReport(
+            day=day,
+            model_id=model_id,
+            collect=collected,
+            scored=scored,
+            reused=reused,
+            summaries=[s for s in summaries if s["day"] == day],
+            digest=digest,
+            seconds=time.monotonic() - started,
+            run_id=run_id,
+        )
+        errors = collected.errors + ([digest["send_error"]] if digest.get("send_error") else [])
+        store.finish_run(
+            run_id,
+            report.status,
+            errors,
+            collected=collected.counts.total,
+            new_posts=collected.counts.new,
+            updated_posts=collected.counts.updated,
+            scored=scored,
+            model_id=model_id,
+        )
+    return report

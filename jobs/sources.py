@@ -1,0 +1,106 @@
+"""Build the collectors a run uses from settings: the sample, archives, or live sources."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from collectors.archive import ArchiveCollector
+from collectors.post import Harvest
+from jobs.config import ConfigError, Topics
+
+LIVE_SOURCES = ("reddit", "hackernews", "discourse", "feed")
+
+
+class Collector(Protocol):
+    source: str
+
+    def harvest(
+        self, cursors: Mapping[str, str], since: datetime, revisit: Sequence[str] = ()
+    ) -> Iterator[Harvest]: ...
+
+
+def archive_collectors(paths: Sequence[Path], until: datetime | None) -> list[Collector]:
+    return [ArchiveCollector(Path(p), until=until) for p in paths]
+
+
+def live_collectors(
+    topics: Topics, sources: Sequence[str] | None = None
+) -> tuple[list[Collector], list[str]]:
+    """Collectors for the live sources in topics.toml; `sources` narrows them by kind.
+
+    A source that cannot start (missing Reddit credentials, a bad forum entry) is left out
+    and its error returned, so the others still run.
+    """
+    wanted = set(sources or LIVE_SOURCES)
+    unknown = wanted - set(LIVE_SOURCES)
+    if unknown:
+        choices = ", ".join(LIVE_SOURCES)
+        raise ConfigError(f"unknown source(s): {', '.join(sorted(unknown))}; choose from {choices}")
+    builders: list[tuple[str, Callable[[], Collector]]] = []
+    if "reddit" in wanted:
+        builders.append(("reddit", lambda: reddit_collector(topics)))
+    for forum in topics.forums:
+        kind = forum.get("kind")
+        if kind in wanted and kind != "reddit":
+            builders.append((str(kind), lambda forum=forum: forum_collector(forum, topics)))
+    collectors: list[Collector] = []
+    errors: list[str] = []
+    for name, build in builders:
+        try:
+            collectors.append(build())
+        except Exception as exc:  # reported per source; the others still run
+            errors.append(f"{name}: {exc}")
+    return collectors, errors
+
+
+def reddit_collector(topics: Topics) -> Collector:
+    from collectors.reddit import RedditCollector, RedditSettings
+
+    conf: dict[str, Any] = dict(topics.reddit)
+    settings = RedditSettings(
+        subreddits=sorted({s for t in topics.topics for s in t.subreddits}),
+        queries=[q for t in topics.topics for q in t.queries],
+        keywords=topics.keywords,
+        limit_per_listing=int(conf.get("limit_per_listing", 100)),
+        replace_more_limit=int(conf.get("replace_more_limit", 8)),
+        request_budget=int(conf.get("request_budget", 400)),
+        site=conf.get("site", "stablewatch"),
+        oauth_url=os.environ.get("STABLEWATCH_REDDIT_OAUTH_URL") or conf.get("oauth_url"),
+        reddit_url=os.environ.get("STABLEWATCH_REDDIT_URL") or conf.get("reddit_url"),
+    )
+    return RedditCollector(settings)
+
+
+def forum_collector(forum: Mapping[str, Any], topics: Topics) -> Collector:
+    kind, url = forum.get("kind"), forum.get("url")
+    if not url:
+        raise ConfigError(f"forum {forum.get('name', kind)!r} in topics.toml needs a url")
+    queries = list(forum.get("queries", []))
+    if kind == "hackernews":
+        from collectors.hackernews import HackerNewsCollector, HackerNewsSettings
+
+        return HackerNewsCollector(
+            HackerNewsSettings(base_url=url, queries=queries, keywords=topics.keywords)
+        )
+    if kind == "discourse":
+        from collectors.discourse import DiscourseCollector, DiscourseSettings
+
+        return DiscourseCollector(
+            DiscourseSettings(
+                base_url=url,
+                name=forum.get("name", url),
+                queries=queries,
+                keywords=topics.keywords,
+            )
+        )
+    if kind == "feed":
+        from collectors.feeds import FeedCollector, FeedSettings
+
+        return FeedCollector(
+            FeedSettings(url=url, name=forum.get("name", url), keywords=topics.keywords)
+        )
+    raise ConfigError(f"unknown forum kind {kind!r} in topics.toml")

@@ -1,0 +1,347 @@
+"""The one SQLite file: posts, scores, cursors, runs, summaries and digests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from classifier.scores import Scores
+from collectors.post import Post
+from jobs.schema import MIGRATIONS, SCHEMA_VERSION
+
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message says why and what to do."""
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", errors="replace")).hexdigest()[:32]
+
+
+@dataclass
+class UpsertCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.new + self.updated + self.unchanged
+
+    def add(self, other: UpsertCounts) -> None:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+
+class Store:
+    """A stablewatch database. Open with `Store.open(path)`; it creates and migrates."""
+
+    def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
+        self.db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path | str) -> Store:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS)
+            db = sqlite_utils.Database(conn)
+            db.execute("PRAGMA foreign_keys = ON")
+            store = cls(db, path)
+            if db.journal_mode != "wal":
+                db.enable_wal()
+            store.migrate()
+        except sqlite3.OperationalError as exc:
+            raise StoreError(_explain(exc, path)) from exc
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path} is not a usable SQLite database: {exc}") from exc
+        return store
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema ---------------------------------------------------------------
+    def schema_version(self) -> int:
+        if not self.db["schema_version"].exists():
+            return 0
+        row = self.db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
+
+    def migrate(self) -> None:
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {current}, newer than this stablewatch "
+                f"({SCHEMA_VERSION}); upgrade stablewatch"
+            )
+        with self.db.conn:
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version "
+                "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                self.db.conn.executescript("BEGIN;" + MIGRATIONS[version] + "COMMIT;")
+                self.db.execute(
+                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                    [version, utcnow()],
+                )
+
+    def counts(self) -> dict[str, int]:
+        names = ["posts", "scores", "cursors", "runs", "daily_summary", "digests"]
+        return {name: self.db[name].count for name in names}
+
+    # -- posts ----------------------------------------------------------------
+    def upsert_posts(
+        self, posts: Iterable[Post], topics: dict[tuple[str, str], str | None]
+    ) -> UpsertCounts:
+        """Insert new posts, update changed ones in place; never duplicates.
+
+        A post that comes back deleted keeps its earlier text and is flagged `is_deleted`.
+        """
+        counts = UpsertCounts()
+        now = utcnow()
+        rows = []
+        posts = list(posts)
+        existing = self._existing([(p.source, p.id) for p in posts])
+        for post in posts:
+            key = (post.source, post.id)
+            old = existing.get(key)
+            row = _post_row(post, topics.get(key), now)
+            if old is not None:
+                if post.deleted and not old["is_deleted"]:
+                    row.update(
+                        title=old["title"], body=old["body"], content_hash=old["content_hash"]
+                    )
+                row["collected_at"] = old["collected_at"]
+                if row["topic"] is None:
+                    row["topic"] = old["topic"]
+                if all(row[k] == old[k] for k in _COMPARED):
+                    counts.unchanged += 1
+                    continue
+                counts.updated += 1
+            else:
+                counts.new += 1
+            rows.append(row)
+        if rows:
+            with self.db.conn:
+                self.db["posts"].upsert_all(rows, pk=("source", "post_id"))
+        return counts
+
+    def _existing(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for chunk in _chunks(list(keys), 400):
+            where = " OR ".join("(source = ? AND post_id = ?)" for _ in chunk)
+            params = [v for key in chunk for v in key]
+            for row in self.db.query(f"SELECT * FROM posts WHERE {where}", params):
+                found[(row["source"], row["post_id"])] = row
+        return found
+
+    def thread_topics(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
+        """Stored topic of each (source, thread_id) root post, where known."""
+        return {k: v["topic"] for k, v in self._existing(list(keys)).items()}
+
+    def recent_thread_ids(self, source: str, since: str) -> list[str]:
+        rows = self.db.query(
+            "SELECT post_id FROM posts WHERE source = ? AND kind = 'post' AND created_at >= ? "
+            "ORDER BY created_at DESC",
+            [source, since],
+        )
+        return [r["post_id"] for r in rows]
+
+    # -- cursors --------------------------------------------------------------
+    def get_cursors(self, collector: str) -> dict[str, str]:
+        rows = self.db.query("SELECT key, value FROM cursors WHERE collector = ?", [collector])
+        return {r["key"]: r["value"] for r in rows if r["value"] is not None}
+
+    def set_cursor(self, collector: str, key: str, value: str | None) -> None:
+        if value is None:
+            return
+        with self.db.conn:
+            self.db["cursors"].upsert(
+                {"collector": collector, "key": key, "value": value, "updated_at": utcnow()},
+                pk=("collector", "key"),
+            )
+
+    # -- scores ---------------------------------------------------------------
+    def unscored(self, model_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """Posts with no score for `model_id` on their current text."""
+        sql = (
+            "SELECT p.source, p.post_id, p.title, p.body, p.content_hash FROM posts p "
+            "LEFT JOIN scores s ON s.source = p.source AND s.post_id = p.post_id "
+            "AND s.model_id = ? "
+            "WHERE s.post_id IS NULL OR s.content_hash != p.content_hash "
+            "ORDER BY p.created_at"
+        )
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return list(self.db.query(sql, [model_id]))
+
+    def cached_scores(self, hashes: Iterable[str], model_id: str) -> dict[str, dict[str, Any]]:
+        """Earlier scores for identical texts under the same model, by content hash."""
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(sorted(set(hashes)), 500):
+            marks = ",".join("?" for _ in chunk)
+            rows = self.db.query(
+                f"SELECT * FROM scores WHERE model_id = ? AND content_hash IN ({marks})",
+                [model_id, *chunk],
+            )
+            for row in rows:
+                found.setdefault(row["content_hash"], row)
+        return found
+
+    def save_scores(self, items: Sequence[tuple[dict[str, Any], Scores]]) -> None:
+        """Store fresh classifier output for (post row, Scores) pairs."""
+        now = utcnow()
+        self.save_score_rows([_score_row(post, scores, now) for post, scores in items])
+
+    def save_score_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+        with self.db.conn:
+            self.db["scores"].upsert_all(rows, pk=("source", "post_id", "model_id"))
+
+    # -- runs -----------------------------------------------------------------
+    def start_run(self, command: str, day: str | None) -> int:
+        with self.db.conn:
+            table = self.db["runs"].insert({"command": command, "day": day, "started_at": utcnow()})
+        return int(table.last_pk)
+
+    def finish_run(
+        self, run_id: int, status: str, errors: Sequence[str] = (), **counts: Any
+    ) -> None:
+        with self.db.conn:
+            self.db["runs"].update(
+                run_id,
+                {
+                    "finished_at": utcnow(),
+                    "status": status,
+                    "errors": json.dumps(list(errors), ensure_ascii=False) if errors else None,
+                    **counts,
+                },
+            )
+
+    # -- summaries and digests -----------------------------------------------
+    def save_summaries(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            with self.db.conn:
+                self.db["daily_summary"].upsert_all(rows, pk=("day", "topic"))
+
+    def summaries(self, day: str) -> list[dict[str, Any]]:
+        rows = self.db.query("SELECT * FROM daily_summary WHERE day = ? ORDER BY topic", [day])
+        return [_decode_json(r, ("top_threads", "quotes")) for r in rows]
+
+    def digest(self, day: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM digests WHERE day = ?", [day]))
+        return rows[0] if rows else None
+
+    def save_digest(self, row: dict[str, Any]) -> None:
+        with self.db.conn:
+            self.db["digests"].upsert(row, pk="day")
+
+    def iter_rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+        return self.db.query(sql, list(params))
+
+
+_COMPARED = (
+    "thread_id",
+    "parent_id",
+    "author",
+    "title",
+    "body",
+    "url",
+    "score",
+    "num_comments",
+    "is_deleted",
+    "topic",
+    "community",
+    "lang",
+)
+
+
+def _post_row(post: Post, topic: str | None, now: str) -> dict[str, Any]:
+    created = post.created_utc.astimezone(UTC).replace(microsecond=0)
+    return {
+        "source": post.source,
+        "post_id": post.id,
+        "thread_id": post.thread_id,
+        "parent_id": post.parent_id,
+        "kind": post.kind,
+        "community": post.community,
+        "author": post.author,
+        "created_at": created.isoformat(),
+        "day": created.date().isoformat(),
+        "title": post.title,
+        "body": post.body,
+        "url": post.url,
+        "score": post.score,
+        "num_comments": post.num_comments,
+        "lang": post.lang,
+        "is_deleted": int(post.deleted),
+        "topic": topic,
+        "content_hash": content_hash(post.text),
+        "collected_at": now,
+        "updated_at": now,
+    }
+
+
+def _score_row(post: dict[str, Any], s: Scores, now: str) -> dict[str, Any]:
+    return {
+        "source": post["source"],
+        "post_id": post["post_id"],
+        "model_id": s.model_id,
+        "content_hash": post["content_hash"],
+        "relevance": round(s.relevance, 4),
+        "relevant": int(s.relevant),
+        "stance": s.stance,
+        "p_supportive": round(s.stance_probs[0], 4),
+        "p_neutral": round(s.stance_probs[1], 4),
+        "p_opposed": round(s.stance_probs[2], 4),
+        "speculation": round(s.speculation, 4),
+        "speculative": int(s.speculation >= 0.5),
+        "scored_at": now,
+    }
+
+
+def _decode_json(row: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    row = dict(row)
+    for key in keys:
+        row[key] = json.loads(row[key]) if row.get(key) else None
+    return row
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _explain(exc: sqlite3.OperationalError, path: Path) -> str:
+    message = str(exc)
+    if "locked" in message:
+        return (
+            f"{path} is locked by another process (another stablewatch run, or an open "
+            f"write transaction in sqlite3/Datasette); waited {BUSY_TIMEOUT_SECONDS:.0f}s. "
+            "Try again when it finishes."
+        )
+    if "unable to open" in message:
+        return f"cannot open database {path}: check the folder exists and is writable"
+    return f"{path}: {message}"

@@ -1,0 +1,156 @@
+"""Per day and topic: volume, relevance, stance, speculation, top threads and quotes."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from jobs.store import Store, utcnow
+
+ALL_TOPICS = "all"
+QUOTES_PER_STANCE = 2
+TOP_THREADS = 5
+QUOTE_CHARS = 280
+
+_ROWS_SQL = """
+SELECT p.source, p.post_id, p.thread_id, p.kind, p.community, p.author, p.title, p.body,
+       p.url, p.score, p.topic, p.is_deleted,
+       s.relevant, s.stance, s.p_supportive, s.p_neutral, s.p_opposed, s.speculative
+FROM posts p
+LEFT JOIN scores s ON s.source = p.source AND s.post_id = p.post_id AND s.model_id = ?
+                  AND s.content_hash = p.content_hash
+WHERE p.day = ?
+"""
+
+
+def summarize_days(store: Store, days: Iterable[str], model_id: str) -> list[dict[str, Any]]:
+    """Recompute and store the summary rows for each day; returns them."""
+    rows: list[dict[str, Any]] = []
+    for day in sorted(set(days)):
+        rows.extend(summarize_day(store, day, model_id))
+    store.save_summaries(rows)
+    return rows
+
+
+def summarize_day(store: Store, day: str, model_id: str) -> list[dict[str, Any]]:
+    """Summary rows for one day: one per topic seen that day, plus `all` for the day."""
+    posts = list(store.iter_rows(_ROWS_SQL, [model_id, day]))
+    by_topic: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for post in posts:
+        if post["topic"]:
+            by_topic[post["topic"]].append(post)
+    titles = _thread_titles(store, posts)
+    now = utcnow()
+    rows = [
+        _summary(day, topic, items, titles, model_id, now)
+        for topic, items in sorted(by_topic.items())
+    ]
+    rows.append(_summary(day, ALL_TOPICS, posts, titles, model_id, now))
+    return rows
+
+
+def _summary(
+    day: str,
+    topic: str,
+    posts: Sequence[dict[str, Any]],
+    titles: dict[tuple[str, str], dict[str, Any]],
+    model_id: str,
+    now: str,
+) -> dict[str, Any]:
+    relevant = [p for p in posts if p["relevant"]]
+    stances = Counter(p["stance"] for p in relevant)
+    speculative = sum(1 for p in relevant if p["speculative"])
+    n_rel = len(relevant)
+    return {
+        "day": day,
+        "topic": topic,
+        "model_id": model_id,
+        "volume": len(posts),
+        "posts": sum(1 for p in posts if p["kind"] == "post"),
+        "comments": sum(1 for p in posts if p["kind"] == "comment"),
+        "authors": len({(p["source"], p["author"]) for p in posts if p["author"]}),
+        "relevant": n_rel,
+        "relevant_share": _share(n_rel, len(posts)),
+        "supportive": stances["supportive"],
+        "neutral": stances["neutral"],
+        "opposed": stances["opposed"],
+        "net_stance": _share(stances["supportive"] - stances["opposed"], n_rel),
+        "speculative": speculative,
+        "speculative_share": _share(speculative, n_rel),
+        "top_threads": json.dumps(_top_threads(posts, titles), ensure_ascii=False),
+        "quotes": json.dumps(_quotes(relevant), ensure_ascii=False),
+        "computed_at": now,
+    }
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _thread_titles(
+    store: Store, posts: Sequence[dict[str, Any]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    keys = {(p["source"], p["thread_id"]) for p in posts}
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for source, thread_id in keys:
+        for row in store.iter_rows(
+            "SELECT title, url, community, score FROM posts WHERE source = ? AND post_id = ?",
+            [source, thread_id],
+        ):
+            found[(source, thread_id)] = row
+    return found
+
+
+def _top_threads(
+    posts: Sequence[dict[str, Any]], titles: dict[tuple[str, str], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    activity: Counter[tuple[str, str]] = Counter((p["source"], p["thread_id"]) for p in posts)
+    relevant: Counter[tuple[str, str]] = Counter(
+        (p["source"], p["thread_id"]) for p in posts if p["relevant"]
+    )
+    ranked = sorted(activity, key=lambda k: (-relevant[k], -activity[k], k))[:TOP_THREADS]
+    threads = []
+    for key in ranked:
+        root = titles.get(key, {})
+        threads.append(
+            {
+                "source": key[0],
+                "thread_id": key[1],
+                "title": root.get("title") or "(thread started earlier)",
+                "community": root.get("community"),
+                "url": root.get("url"),
+                "activity": activity[key],
+                "relevant": relevant[key],
+            }
+        )
+    return threads
+
+
+def _quotes(relevant: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The most confidently classified texts for each stance, as short excerpts."""
+    quotes: dict[str, list[dict[str, Any]]] = {}
+    for stance in ("supportive", "opposed", "neutral"):
+        prob = f"p_{stance}"
+        candidates = [p for p in relevant if p["stance"] == stance and not p["is_deleted"]]
+        candidates.sort(key=lambda p: (-(p[prob] or 0), p["post_id"]))
+        quotes[stance] = [
+            {
+                "source": p["source"],
+                "post_id": p["post_id"],
+                "author": p["author"],
+                "community": p["community"],
+                "url": p["url"],
+                "confidence": p[prob],
+                "speculative": bool(p["speculative"]),
+                "text": excerpt(p["title"], p["body"]),
+            }
+            for p in candidates[:QUOTES_PER_STANCE]
+        ]
+    return quotes
+
+
+def excerpt(title: str | None, body: str | None, limit: int = QUOTE_CHARS) -> str:
+    text = " — ".join(part for part in (title, body) if part).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
