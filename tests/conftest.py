@@ -1,0 +1,32 @@
+"""Shared fixtures: temporary settings and a tiny trained classifier (trained once per run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jobs.config import Settings
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Heads trained for real on tests/fixtures/train_tiny (a few dozen texts)."""
+    from classifier.train import train
+
+    out = tmp_path_factory.mktemp("tiny-model")
+    train(FIXTURES / "train_tiny", out, seed=13, cv_folds=0)
+    return out
+
+
+@pytest.fixture
+def settings(tmp_path: Path, tiny_model_dir: Path) -> Settings:
+    """Settings for a fresh database in tmp_path that use the tiny model and no SMTP."""
+    return Settings(
+        db_path=tmp_path / "sw.db",
+        model_dir=tiny_model_dir,
+        outbox=tmp_path / "outbox",
+    )

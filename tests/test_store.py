@@ -1,0 +1,105 @@
+"""The SQLite store: schema, idempotent upserts, cursors, locked databases."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from classifier.scores import Scores
+from collectors.post import Post
+from jobs.schema import SCHEMA_VERSION
+from jobs.store import Store, StoreError
+
+
+def make_post(pid: str = "p1", body: str = "HKMA licences announced", **kw) -> Post:
+    fields = dict(
+        source="reddit", id=pid, thread_id=kw.pop("thread_id", pid), parent_id=None,
+        author="alice", created_utc=datetime(2026, 3, 1, 8, 0, tzinfo=UTC), title=None,
+        body=body, score=1,
+    )
+    fields.update(kw)
+    return Post(**fields)
+
+
+def test_open_creates_schema_with_wal_and_foreign_keys(tmp_path):
+    with Store.open(tmp_path / "a.db") as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert store.db.journal_mode == "wal"
+        assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert set(store.counts()) >= {"posts", "scores", "runs", "daily_summary", "digests"}
+    with Store.open(tmp_path / "a.db") as store:  # reopening migrates nothing twice
+        assert store.db.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 1
+
+
+def test_upsert_is_idempotent_and_updates_in_place(tmp_path):
+    with Store.open(tmp_path / "a.db") as store:
+        first = store.upsert_posts([make_post()], {})
+        again = store.upsert_posts([make_post()], {})
+        edited = store.upsert_posts([make_post(body="HKMA licences announced (edited)", score=9)], {})
+        rows = list(store.db["posts"].rows)
+    assert (first.new, again.unchanged, edited.updated) == (1, 1, 1)
+    assert len(rows) == 1
+    assert rows[0]["body"].endswith("(edited)") and rows[0]["score"] == 9
+    assert rows[0]["day"] == "2026-03-01"
+
+
+def test_deleted_post_keeps_its_history(tmp_path):
+    with Store.open(tmp_path / "a.db") as store:
+        store.upsert_posts([make_post(body="original words")], {("reddit", "p1"): "t"})
+        store.upsert_posts([make_post(body="[deleted]", author=None, deleted=True)], {})
+        row = store.db["posts"].get(("reddit", "p1"))
+    assert row["is_deleted"] == 1
+    assert row["body"] == "original words"
+    assert row["topic"] == "t"
+
+
+def test_unscored_follows_text_changes_and_model_id(tmp_path):
+    with Store.open(tmp_path / "a.db") as store:
+        store.upsert_posts([make_post("p1"), make_post("p2", body="other")], {})
+        pending = store.unscored("m1")
+        assert {p["post_id"] for p in pending} == {"p1", "p2"}
+        store.save_scores([(p, Scores(0.9, (0.7, 0.2, 0.1), 0.3, "m1")) for p in pending])
+        assert store.unscored("m1") == []
+        assert len(store.unscored("m2")) == 2
+        store.upsert_posts([make_post("p1", body="changed text")], {})
+        assert [p["post_id"] for p in store.unscored("m1")] == ["p1"]
+        row = store.db["scores"].get(("reddit", "p2", "m1"))
+    assert row["stance"] == "supportive" and row["relevant"] == 1 and row["speculative"] == 0
+
+
+def test_scores_need_an_existing_post(tmp_path):
+    with Store.open(tmp_path / "a.db") as store, pytest.raises(sqlite3.IntegrityError):
+        store.save_scores([({"source": "x", "post_id": "nope", "content_hash": "h"},
+                            Scores(0.9, (0.1, 0.8, 0.1), 0.1, "m1"))])
+
+
+def test_cursors_round_trip(tmp_path):
+    with Store.open(tmp_path / "a.db") as store:
+        assert store.get_cursors("reddit") == {}
+        store.set_cursor("reddit", "r/China/new", "2026-03-01T00:00:00+00:00")
+        store.set_cursor("reddit", "r/China/new", "2026-03-02T00:00:00+00:00")
+        assert store.get_cursors("reddit") == {"r/China/new": "2026-03-02T00:00:00+00:00"}
+
+
+def test_locked_database_gives_a_clear_error(tmp_path, monkeypatch):
+    path = tmp_path / "a.db"
+    Store.open(path).close()
+    holder = sqlite3.connect(path)
+    holder.execute("PRAGMA journal_mode=DELETE")  # needs an exclusive lock; fails in WAL
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr("jobs.store.BUSY_TIMEOUT_SECONDS", 0.2)
+    try:
+        with pytest.raises(StoreError, match="locked by another process"):
+            Store.open(path)
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+def test_not_a_database(tmp_path):
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="not a usable SQLite database"):
+        Store.open(path)
