@@ -1,0 +1,177 @@
+"""Hacker News stories and comment trees through the public Algolia HN search API."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from collectors.cursors import Window
+from collectors.http import (
+    FETCH_ERRORS,
+    HttpClient,
+    HttpSettings,
+    HttpStatusError,
+    describe_error,
+)
+from collectors.lang import guess_lang
+from collectors.match import KeywordMatcher
+from collectors.post import Harvest, Post
+from collectors.text import clean_text
+
+_PARAGRAPH = re.compile(r"(?i)<p\b")
+
+
+@dataclass
+class HackerNewsSettings:
+    base_url: str  # e.g. https://hn.algolia.com/api/v1
+    queries: list[str]
+    keywords: list[str]
+    max_stories: int = 50  # per query and run; the oldest new ones first, the rest next run
+    timeout: float = 15.0
+    item_url: str = "https://news.ycombinator.com/item?id={id}"
+    community: str = "Hacker News"
+
+
+def _hn_text(html: str | None) -> str:
+    """HN separates paragraphs with bare <p> tags (no closing tags); keep them as breaks."""
+    return clean_text(_PARAGRAPH.sub("\n\n\\g<0>", html) if html else html)
+
+
+def _created(node: Mapping[str, Any]) -> datetime:
+    if node.get("created_at_i") is not None:
+        return datetime.fromtimestamp(int(node["created_at_i"]), UTC)
+    return datetime.fromisoformat(str(node["created_at"])).astimezone(UTC)
+
+
+class HackerNewsCollector:
+    """Searches stories per query (`hn/search/<query>`), then fetches each story's tree.
+
+    A story thread is kept when its title, text or any comment mentions a keyword (all
+    are kept when there are no keywords). Story ids in `revisit` are refetched whole as
+    `hn/thread/<id>` harvests whose cursor is None (nothing to save).
+    """
+
+    source = "hackernews"
+
+    def __init__(self, settings: HackerNewsSettings, client: HttpClient | None = None) -> None:
+        self.settings = settings
+        self.client = client or HttpClient(HttpSettings(timeout=settings.timeout))
+        self.matcher = KeywordMatcher(settings.keywords)
+        self.base_url = settings.base_url.rstrip("/")
+
+    def harvest(
+        self, cursors: Mapping[str, str], since: datetime, revisit: Sequence[str] = ()
+    ) -> Iterator[Harvest]:
+        fetched: set[str] = set()
+        for query in self.settings.queries:
+            yield self._search(query, cursors, since, fetched)
+        for story_id in dict.fromkeys(str(s) for s in revisit):
+            if story_id not in fetched:
+                yield self._revisit(story_id)
+
+    def _search(
+        self, query: str, cursors: Mapping[str, str], since: datetime, fetched: set[str]
+    ) -> Harvest:
+        key = f"hn/search/{query}"
+        window = Window(cursors.get(key), since)
+        start = self.client.requests
+        posts: list[Post] = []
+        error = None
+        try:
+            for hit in self._new_stories(query, window):
+                story_id = str(hit["objectID"])
+                thread = self._thread(story_id, hit)
+                if not self.matcher.keywords or any(self.matcher.matches(p.text) for p in thread):
+                    posts.extend(thread)
+                fetched.add(story_id)
+                window.cover(_created(hit))
+        except FETCH_ERRORS as exc:
+            error = describe_error(exc)
+        return Harvest(self.source, key, posts, window.cursor, error, self.client.requests - start)
+
+    def _revisit(self, story_id: str) -> Harvest:
+        key = f"hn/thread/{story_id}"
+        start = self.client.requests
+        try:
+            posts, error = self._thread(story_id, None), None
+        except FETCH_ERRORS as exc:
+            posts, error = [], describe_error(exc)
+        return Harvest(self.source, key, posts, None, error, self.client.requests - start)
+
+    def _new_stories(self, query: str, window: Window) -> list[dict[str, Any]]:
+        """Stories created after the window start, oldest first, at most `max_stories`.
+
+        Algolia sorts newest first; when there are more pages than one, the last two pages
+        hold the oldest stories, so the cursor advances without skipping any.
+        """
+        bound = window.after or window.since
+        op = ">" if window.after else ">="
+        per_page = max(1, min(self.settings.max_stories, 1000))
+        params = {
+            "query": query,
+            "tags": "story",
+            "numericFilters": f"created_at_i{op}{int(bound.timestamp())}",
+            "hitsPerPage": per_page,
+        }
+        url = f"{self.base_url}/search_by_date"
+        first = self.client.get_json(url, {**params, "page": 0})
+        hits = list(first["hits"])
+        pages = int(first.get("nbPages") or 1)
+        if pages > 1:
+            oldest = range(max(1, pages - 2), pages)
+            pages_hits = [self.client.get_json(url, {**params, "page": p})["hits"] for p in oldest]
+            hits = [h for page_hits in pages_hits for h in page_hits]
+            if pages == 2:
+                hits += first["hits"]
+        unique = {str(h["objectID"]): h for h in hits if window.is_new(_created(h))}
+        ordered = sorted(unique.values(), key=lambda h: (_created(h), str(h["objectID"])))
+        return ordered[: self.settings.max_stories]
+
+    def _thread(self, story_id: str, hit: Mapping[str, Any] | None) -> list[Post]:
+        """The story and its comments, parents before children."""
+        try:
+            item = self.client.get_json(f"{self.base_url}/items/{story_id}")
+        except HttpStatusError as exc:
+            if exc.status != 404 or hit is None:
+                raise
+            # Gone since the search: keep what the search knew, without comments.
+            item = {**hit, "id": story_id, "text": hit.get("story_text"), "children": []}
+        posts: list[Post] = []
+        stack: list[tuple[Mapping[str, Any], str | None]] = [(item, None)]
+        while stack:
+            node, parent_id = stack.pop()
+            post = self._post(node, story_id, parent_id)
+            posts.append(post)
+            children = node.get("children") or []
+            stack.extend((child, post.id) for child in reversed(children))
+        comments = sum(1 for p in posts if p.kind == "comment" and not p.deleted)
+        posts[0] = replace(posts[0], num_comments=comments)
+        return posts
+
+    def _post(self, node: Mapping[str, Any], story_id: str, parent_id: str | None) -> Post:
+        node_id = str(node["id"])
+        is_root = parent_id is None
+        title = (clean_text(node.get("title")) or None) if is_root else None
+        body = _hn_text(node.get("text"))
+        deleted = node.get("author") is None and not body and not title
+        link = node.get("url") if is_root else None
+        return Post(
+            source=self.source,
+            id=node_id,
+            thread_id=story_id,
+            parent_id=None if is_root else str(node.get("parent_id") or parent_id),
+            author=node.get("author"),
+            created_utc=_created(node),
+            title=title,
+            body=body,
+            url=self.settings.item_url.format(id=node_id),
+            score=node.get("points"),
+            community=self.settings.community,
+            lang=guess_lang("\n".join(filter(None, [title, body]))),
+            kind="post" if is_root else "comment",
+            deleted=deleted,
+            extra={"link": link} if link else {},
+        )
