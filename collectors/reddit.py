@@ -1,0 +1,440 @@
+"""Reddit collector: new posts per subreddit and search results, with their comment trees.
+
+One `Harvest` per cursor key: ``r/<subreddit>/new`` and ``search/<query>``, plus ``revisit``
+for the comment trees of younger threads. A cursor is the newest ``created_utc`` (ISO-8601
+UTC) the key has fully covered; listings are read newest first down to it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import requests
+from praw.models import Comment, Listing, Submission
+
+from collectors.errors import (
+    BudgetExhausted,
+    MalformedResponse,
+    RedditCredentialsError,
+    SourceFailed,
+)
+from collectors.match import KeywordMatcher
+from collectors.post import Harvest, Post
+from collectors.reddit_client import Budget, build_reddit, call_with_retries
+from collectors.text import clean_text
+
+__all__ = ["RedditCollector", "RedditCredentialsError", "RedditSettings", "guess_lang"]
+
+log = logging.getLogger(__name__)
+
+PERMALINK_BASE = "https://www.reddit.com"
+DELETED_MARKERS = ("[deleted]", "[removed]")
+REVISIT_KEY = "revisit"
+T = TypeVar("T")
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for value in values:
+        value = value.strip()
+        if value:
+            seen.setdefault(value.casefold(), value)
+    return list(seen.values())
+
+
+@dataclass
+class RedditSettings:
+    """Where to look and how hard; credentials come from praw.ini `site` or the environment.
+
+    `limit_per_listing` is the page size (Reddit allows at most 100); pages are read until the
+    cursor is reached or the run's `request_budget` is spent. `retries` and `max_sleep` bound
+    the back-off on 429, 5xx, timeouts and malformed JSON (tests set `max_sleep` to 0).
+    """
+
+    subreddits: list[str]
+    queries: list[str]
+    keywords: list[str]
+    limit_per_listing: int = 100
+    replace_more_limit: int = 8
+    request_budget: int = 400
+    site: str | None = "stablewatch"
+    client_id: str | None = None
+    client_secret: str | None = None
+    user_agent: str | None = None
+    oauth_url: str | None = None
+    reddit_url: str | None = None
+    timeout: float = 16.0
+    retries: int = 2
+    max_sleep: float = 60.0
+
+    @classmethod
+    def from_topics(
+        cls, reddit: Mapping[str, Any], topics: Iterable[Mapping[str, Any]], **overrides: Any
+    ) -> RedditSettings:
+        """Settings from topics.toml: the [reddit] table plus the union of all topics."""
+        topics = list(topics)
+        fields = {
+            key: reddit[key]
+            for key in ("limit_per_listing", "replace_more_limit", "request_budget", "site")
+            if key in reddit
+        }
+        return cls(
+            subreddits=_unique(s for t in topics for s in t.get("subreddits", [])),
+            queries=_unique(q for t in topics for q in t.get("queries", [])),
+            keywords=_unique(k for t in topics for k in t.get("keywords", [])),
+            **{**fields, **overrides},
+        )
+
+
+_CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F))
+
+
+def guess_lang(text: str) -> str | None:
+    """'zh', 'ja', 'ko' or 'en' by script: a CJK character counts as much as three letters."""
+    cjk = kana = hangul = latin = 0
+    for ch in text:
+        code = ord(ch)
+        if any(lo <= code <= hi for lo, hi in _CJK_RANGES):
+            cjk += 1
+        elif 0x3040 <= code <= 0x30FF:
+            kana += 1
+        elif 0xAC00 <= code <= 0xD7AF:
+            hangul += 1
+        elif ch.isascii() and ch.isalpha():
+            latin += 1
+    if hangul * 3 > latin and hangul >= cjk + kana:
+        return "ko"
+    if (cjk + kana) * 3 >= latin and cjk + kana:
+        return "ja" if kana * 10 > cjk + kana else "zh"
+    return "en" if latin else None
+
+
+def _created(thing: Any) -> datetime:
+    return datetime.fromtimestamp(float(vars(thing)["created_utc"]), UTC)
+
+
+def _parse_cursor(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        log.warning("ignoring unreadable reddit cursor %r", value)
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _name(value: Any) -> str | None:
+    """Author or subreddit name without triggering a fetch (None for deleted authors)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        name: Any = value
+    else:
+        data = vars(value)
+        name = data.get("name") or data.get("display_name")
+    return str(name) if name and str(name) not in DELETED_MARKERS else None
+
+
+def _strip_kind(fullname: str | None) -> str | None:
+    return fullname.split("_", 1)[1] if fullname and "_" in fullname else fullname
+
+
+@dataclass
+class _ListingRun:
+    """What one listing key collected: examined creation times and matching submissions."""
+
+    examined: list[datetime] = field(default_factory=list)
+    matched: list[Submission] = field(default_factory=list)
+
+
+class RedditCollector:
+    """Collects matching Reddit threads and their comments through praw, read-only."""
+
+    source = "reddit"
+
+    def __init__(self, settings: RedditSettings) -> None:
+        self.settings = settings
+        self.budget = Budget(settings.request_budget)
+        self.http = requests.Session()
+        overrides = {
+            key: value
+            for key in ("client_id", "client_secret", "user_agent", "oauth_url", "reddit_url")
+            if (value := getattr(settings, key))
+        }
+        self.reddit = build_reddit(
+            site=settings.site,
+            overrides=overrides,
+            budget=self.budget,
+            http=self.http,
+            timeout=settings.timeout,
+            max_sleep=settings.max_sleep,
+        )
+        self.matcher = KeywordMatcher(settings.keywords)
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self.http.close()
+
+    # ----- the run -------------------------------------------------------------------------
+
+    def keys(self) -> list[tuple[str, str, dict[str, str]]]:
+        """(cursor key, API path, query parameters) for every listing this run reads."""
+        keys = [(f"r/{s}/new", f"r/{s}/new/", {}) for s in _unique(self.settings.subreddits)]
+        keys += [
+            (f"search/{q}", "r/all/search/", {"q": q, "sort": "new", "t": "all", "type": "link"})
+            for q in _unique(self.settings.queries)
+        ]
+        return keys
+
+    def harvest(
+        self, cursors: Mapping[str, str], since: datetime, revisit: Sequence[str] = ()
+    ) -> Iterator[Harvest]:
+        """One Harvest per key, then one for `revisit`; a failing key never stops the run.
+
+        Raises `RedditCredentialsError` (before anything is yielded, normally) when Reddit
+        rejects the credentials.
+        """
+        fetched: set[str] = set()
+        for key, path, params in self.keys():
+            yield self._harvest_listing(key, path, params, cursors.get(key), since, fetched)
+        if revisit:
+            yield self._harvest_revisit(revisit, fetched)
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        return call_with_retries(
+            what, fn, retries=self.settings.retries, max_sleep=self.settings.max_sleep
+        )
+
+    # ----- listings -----------------------------------------------------------------------
+
+    def _page(self, path: str, params: dict[str, str]) -> Listing:
+        def fetch() -> Listing:
+            result = self.reddit.get(path, params=params)
+            if not isinstance(result, Listing):
+                raise MalformedResponse(f"expected a listing, got {type(result).__name__}")
+            return result
+
+        return self._call(path, fetch)
+
+    def _walk(self, path: str, params: dict[str, str], floor: datetime) -> Iterator[Submission]:
+        """Submissions newer than `floor`, newest first, following `after` page by page."""
+        after: str | None = None
+        seen_after: set[str] = set()
+        while True:
+            page_params = {**params, "limit": str(self.settings.limit_per_listing)}
+            if after:
+                page_params["after"] = after
+            listing = self._page(path, page_params)
+            for thing in listing.children:
+                if not isinstance(thing, Submission):
+                    continue
+                if _created(thing) <= floor:
+                    return
+                yield thing
+            after = listing.after
+            if not after or not listing.children or after in seen_after:
+                return
+            seen_after.add(after)
+
+    def _matches(self, submission: Submission) -> bool:
+        data = vars(submission)
+        return self.matcher.matches(clean_text(data.get("title"))) or self.matcher.matches(
+            clean_text(data.get("selftext"))
+        )
+
+    def _harvest_listing(
+        self,
+        key: str,
+        path: str,
+        params: dict[str, str],
+        cursor: str | None,
+        since: datetime,
+        fetched: set[str],
+    ) -> Harvest:
+        start = self.budget.used
+        old = _parse_cursor(cursor)
+        floor = old or since
+        run = _ListingRun()
+        posts: list[Post] = []
+        try:
+            for submission in self._walk(path, params, floor):
+                run.examined.append(_created(submission))
+                if self._matches(submission):
+                    run.matched.append(submission)
+        except RedditCredentialsError:
+            raise
+        except Exception as exc:  # the key fails, the run goes on
+            error = _failure(key, exc)
+            posts = [self._submission_post(s) for s in run.matched]
+            return Harvest(self.source, key, posts, cursor, error, self.budget.used - start)
+
+        run.matched.sort(key=_created)  # oldest first, so a cut-off still advances the cursor
+        error = None
+        done = len(run.matched)
+        for index, submission in enumerate(run.matched):
+            try:
+                posts.extend(self._thread(submission, fetched))
+            except RedditCredentialsError:
+                raise
+            except Exception as exc:
+                error = _failure(key, exc)
+                done = index
+                posts.extend(self._submission_post(s) for s in run.matched[index:])
+                break
+        new_cursor = _advance(run, done, old)
+        return Harvest(
+            self.source,
+            key,
+            posts,
+            _iso(new_cursor) if new_cursor else cursor,
+            error,
+            self.budget.used - start,
+        )
+
+    # ----- threads ------------------------------------------------------------------------
+
+    def _thread(self, listed: Submission, fetched: set[str]) -> list[Post]:
+        """The submission and its comments; a thread already fetched this run is not refetched."""
+        if listed.id in fetched:
+            return [self._submission_post(listed)]
+        try:
+            return self._fetch_thread(listed.id, fetched)
+        except SourceFailed as exc:
+            if exc.transient:
+                raise
+            log.warning("comments of %s unavailable: %s", listed.id, exc)
+            return [self._submission_post(listed, {"comments_unavailable": str(exc)})]
+
+    def _fetch_thread(self, submission_id: str, fetched: set[str]) -> list[Post]:
+        def load() -> Submission:
+            submission = self.reddit.submission(submission_id)
+            submission.comments  # noqa: B018  (the attribute access fetches the thread)
+            return submission
+
+        submission = self._call(f"comments/{submission_id}", load)
+        extra: dict[str, Any] = {}
+        try:
+            left = self._call(
+                f"morechildren for {submission_id}",
+                lambda: submission.comments.replace_more(limit=self.settings.replace_more_limit),
+            )
+        except SourceFailed as exc:
+            if exc.transient:
+                raise
+            log.warning("could not expand all comments of %s: %s", submission_id, exc)
+            left = submission.comments.replace_more(limit=0)
+            extra["comments_incomplete"] = str(exc)
+        unexpanded = sum(int(vars(more).get("count") or 0) for more in left)
+        if unexpanded:
+            extra["comments_not_expanded"] = unexpanded
+        fetched.add(submission_id)
+        comments = [c for c in submission.comments.list() if isinstance(c, Comment)]
+        return [self._submission_post(submission, extra)] + [
+            self._comment_post(c, submission) for c in comments
+        ]
+
+    def _harvest_revisit(self, ids: Sequence[str], fetched: set[str]) -> Harvest:
+        start = self.budget.used
+        posts: list[Post] = []
+        error = None
+        notes: list[str] = []
+        for submission_id in dict.fromkeys(_strip_kind(i) or "" for i in ids):
+            if not submission_id or submission_id in fetched:
+                continue
+            try:
+                posts.extend(self._fetch_thread(submission_id, fetched))
+            except RedditCredentialsError:
+                raise
+            except SourceFailed as exc:
+                if exc.transient:
+                    error = _failure(REVISIT_KEY, exc)
+                    break
+                notes.append(str(exc))
+            except Exception as exc:
+                error = _failure(REVISIT_KEY, exc)
+                break
+        if notes:
+            log.warning("revisit skipped %d unavailable threads: %s", len(notes), "; ".join(notes))
+        return Harvest(self.source, REVISIT_KEY, posts, None, error, self.budget.used - start)
+
+    # ----- records ------------------------------------------------------------------------
+
+    def _submission_post(self, submission: Submission, extra: dict[str, Any] | None = None) -> Post:
+        data = vars(submission)
+        title = clean_text(data.get("title"))
+        body = clean_text(data.get("selftext"))
+        author = _name(data.get("author"))
+        removed = bool(data.get("removed_by_category")) and author is None
+        info: dict[str, Any] = {"keywords": self.matcher.found(f"{title}\n{body}")}
+        if not data.get("is_self", True) and data.get("url"):
+            info["link_url"] = data["url"]
+        info.update(extra or {})
+        return Post(
+            source=self.source,
+            id=submission.id,
+            thread_id=submission.id,
+            parent_id=None,
+            author=author,
+            created_utc=_created(submission),
+            title=title,
+            body=body,
+            url=_permalink(data.get("permalink")),
+            score=data.get("score"),
+            num_comments=data.get("num_comments"),
+            community=_name(data.get("subreddit")),
+            lang=guess_lang(f"{title}\n{body}"),
+            kind="post",
+            deleted=body in DELETED_MARKERS or removed,
+            extra=info,
+        )
+
+    def _comment_post(self, comment: Comment, submission: Submission) -> Post:
+        data = vars(comment)
+        body = clean_text(data.get("body"))
+        return Post(
+            source=self.source,
+            id=comment.id,
+            thread_id=submission.id,
+            parent_id=_strip_kind(data.get("parent_id")),
+            author=_name(data.get("author")),
+            created_utc=_created(comment),
+            title=None,
+            body=body,
+            url=_permalink(data.get("permalink")),
+            score=data.get("score"),
+            community=_name(data.get("subreddit")) or _name(vars(submission).get("subreddit")),
+            lang=None if body in DELETED_MARKERS else guess_lang(body),
+            kind="comment",
+            deleted=body in DELETED_MARKERS,
+        )
+
+
+def _permalink(path: str | None) -> str | None:
+    return f"{PERMALINK_BASE}{path}" if path else None
+
+
+def _failure(key: str, exc: Exception) -> str:
+    if isinstance(exc, SourceFailed | BudgetExhausted):
+        log.error("reddit %s: %s", key, exc)
+        return str(exc)
+    log.exception("reddit %s failed unexpectedly", key)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _advance(run: _ListingRun, done: int, old: datetime | None) -> datetime | None:
+    """The newest creation time below which every examined submission was fully handled."""
+    if done >= len(run.matched):
+        covered = run.examined
+    else:
+        boundary = _created(run.matched[done])
+        covered = [created for created in run.examined if created < boundary]
+    return max([*covered, *([old] if old else [])], default=None)
