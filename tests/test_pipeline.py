@@ -53,7 +53,8 @@ def test_daily_runs_every_stage(settings, clean_archive):
         if row["relevant"]:
             assert -1 <= row["net_stance"] <= 1
     assert run["status"] == "ok" and run["new_posts"] == 7 and run["scored"] == 7
-    msg = email.message_from_bytes(open(report.digest["path"], "rb").read(), policy=policy.default)
+    with open(report.digest["path"], "rb") as fh:
+        msg = email.message_from_bytes(fh.read(), policy=policy.default)
     assert "2026-03-02" in msg["Subject"]
     text = msg.get_body(("plain",)).get_content()
     page = msg.get_body(("html",)).get_content()

@@ -37,7 +37,8 @@ def test_upsert_is_idempotent_and_updates_in_place(tmp_path):
     with Store.open(tmp_path / "a.db") as store:
         first = store.upsert_posts([make_post()], {})
         again = store.upsert_posts([make_post()], {})
-        edited = store.upsert_posts([make_post(body="HKMA licences announced (edited)", score=9)], {})
+        edited_post = make_post(body="HKMA licences announced (edited)", score=9)
+        edited = store.upsert_posts([edited_post], {})
         rows = list(store.db["posts"].rows)
     assert (first.new, again.unchanged, edited.updated) == (1, 1, 1)
     assert len(rows) == 1

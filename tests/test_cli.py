@@ -1,0 +1,89 @@
+"""The command line: help everywhere, init, daily, status, eval, errors as one clear line."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from jobs.cli import cli
+from tests.conftest import FIXTURES
+
+
+def all_commands():
+    return sorted(cli.commands)
+
+
+@pytest.mark.parametrize("name", all_commands())
+def test_every_command_has_help(name):
+    command = cli.commands[name]
+    assert command.help and len(command.help.strip()) > 20, f"{name} needs a docstring"
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name != "help":
+            assert param.help, f"{name} --{param.name} needs help text"
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+@pytest.fixture
+def db(tmp_path, tiny_model_dir):
+    """A database whose stablewatch.toml points at the tiny model."""
+    (tmp_path / "stablewatch.toml").write_text(
+        f'[paths]\nmodel_dir = "{tiny_model_dir}"\noutbox = "out"\n', encoding="utf-8"
+    )
+    return tmp_path / "sw.db"
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_init_is_idempotent(tmp_path):
+    db = tmp_path / "new" / "sw.db"
+    first = run("--db", db, "init")
+    second = run("--db", db, "init")
+    assert first.exit_code == 0 and "(created)" in first.output
+    assert second.exit_code == 0 and "(kept)" in second.output
+    assert (tmp_path / "new" / "stablewatch.toml").exists()
+
+
+def test_daily_prints_a_report_and_status_shows_the_run(db):
+    result = run("--db", db, "daily", "--archive", FIXTURES / "archive_small.jsonl",
+                 "--date", "2026-03-02", "--quiet")
+    assert result.exit_code == 2  # finished, but the archive has a bad line
+    assert "stablewatch daily 2026-03-02" in result.output
+    assert "Hong Kong stablecoin regulation" in result.output
+    assert "bad line" in result.output
+    assert (db.parent / "out" / "stablewatch-2026-03-02.eml").exists()
+    status = run("--db", db, "status")
+    assert status.exit_code == 0 and "partial" in status.output
+    assert "posts" in status.output
+
+
+def test_daily_without_a_model_fails_with_one_line(tmp_path):
+    (tmp_path / "stablewatch.toml").write_text('[paths]\nmodel_dir = "nowhere"\n')
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "sw.db"), "daily", "--sample"])
+    assert result.exit_code == 1
+    assert "Error:" in result.output and "stablewatch train" in result.output
+
+
+def test_status_without_database(tmp_path):
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "none.db"), "status"])
+    assert result.exit_code == 1 and "stablewatch init" in result.output
+
+
+def test_eval_vader_baseline_json(tmp_path):
+    rows = [
+        {"text": "Great news, HK stablecoin licences are a big win!", "lang": "en",
+         "relevant": True, "stance": "supportive", "speculation": "factual"},
+        {"text": "Terrible idea, the yuan coin is a disaster.", "lang": "en",
+         "relevant": True, "stance": "opposed", "speculation": "speculative"},
+    ]
+    path = tmp_path / "labels.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    result = run("--db", tmp_path / "sw.db", "eval", path, "--baseline", "vader", "--json")
+    data = json.loads(result.output)
+    assert data["stance"]["accuracy"] == 1.0
+    assert "en" in data["by_lang"]
