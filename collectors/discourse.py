@@ -1,0 +1,195 @@
+"""Discourse forums through their public JSON endpoints (search, then whole topics)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from collectors.cursors import Window
+from collectors.http import (
+    FETCH_ERRORS,
+    HttpClient,
+    HttpSettings,
+    HttpStatusError,
+    describe_error,
+)
+from collectors.lang import guess_lang
+from collectors.match import KeywordMatcher
+from collectors.post import Harvest, Post
+from collectors.text import clean_text
+
+_SHOWN_POST_TYPES = {1, 2}  # regular and moderator posts; not small actions or whispers
+_POSTS_PER_REQUEST = 20
+_QUOTE = re.compile(r'(?is)<aside[^>]*class="[^"]*\bquote\b[^>]*>.*?</aside>')  # quoted text
+
+
+@dataclass
+class DiscourseSettings:
+    base_url: str  # e.g. https://ethresear.ch
+    name: str  # the forum's name, stored as Post.community and used in cursor keys
+    queries: list[str]
+    keywords: list[str]
+    max_topics: int = 30  # per query and run; the rest wait for the next run
+    max_search_pages: int = 5
+    timeout: float = 15.0
+
+
+def _created(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value)).astimezone(UTC)
+
+
+def _likes(post: Mapping[str, Any]) -> int | None:
+    if post.get("like_count") is not None:
+        return int(post["like_count"])
+    for action in post.get("actions_summary") or []:
+        if action.get("id") == 2:  # the "like" post action
+            return int(action.get("count") or 0)
+    return None
+
+
+class DiscourseCollector:
+    """Searches each query (`discourse/<name>/<query>`) newest first and fetches the topics hit.
+
+    `source` is "discourse:<host>" so ids never collide between forums; `community` is the
+    forum name. A topic's root post has id "<topic_id>" (also its `thread_id`); replies
+    have id "<topic_id>/<post_number>".
+
+    The cursor is the newest search hit covered: only topics with hits after it are
+    fetched. A fetched topic is kept when any post mentions a keyword, and then returned
+    whole from `since` on (so a root or parent that never matched the query is not lost;
+    re-returned posts are idempotent upserts). Topic ids in `revisit` are refetched whole
+    as `discourse/<name>/thread/<topic_id>` harvests with cursor None.
+    """
+
+    def __init__(self, settings: DiscourseSettings, client: HttpClient | None = None) -> None:
+        self.settings = settings
+        self.client = client or HttpClient(HttpSettings(timeout=settings.timeout))
+        self.matcher = KeywordMatcher(settings.keywords)
+        self.base_url = settings.base_url.rstrip("/")
+        self.source = f"discourse:{urlsplit(self.base_url).hostname or self.base_url}"
+
+    def harvest(
+        self, cursors: Mapping[str, str], since: datetime, revisit: Sequence[str] = ()
+    ) -> Iterator[Harvest]:
+        fetched: set[str] = set()
+        for query in self.settings.queries:
+            yield self._search(query, cursors, since, fetched)
+        for topic_id in dict.fromkeys(str(t).split("/")[0] for t in revisit):
+            if topic_id not in fetched:
+                yield self._revisit(topic_id)
+
+    def _search(
+        self, query: str, cursors: Mapping[str, str], since: datetime, fetched: set[str]
+    ) -> Harvest:
+        key = f"discourse/{self.settings.name}/{query}"
+        window = Window(cursors.get(key), since)
+        start = self.client.requests
+        posts: list[Post] = []
+        error = None
+        try:
+            for topic_id, hit_time in self._topics_hit(query, window):
+                thread = self._topic(topic_id)
+                fetched.add(topic_id)
+                if not self.matcher.keywords or any(self.matcher.matches(p.text) for p in thread):
+                    posts += [p for p in thread if p.created_utc >= window.since]
+                window.cover(hit_time)
+        except FETCH_ERRORS as exc:
+            error = describe_error(exc)
+        return Harvest(self.source, key, posts, window.cursor, error, self.client.requests - start)
+
+    def _revisit(self, topic_id: str) -> Harvest:
+        key = f"discourse/{self.settings.name}/thread/{topic_id}"
+        start = self.client.requests
+        try:
+            posts, error = self._topic(topic_id), None
+        except FETCH_ERRORS as exc:
+            posts, error = [], describe_error(exc)
+        return Harvest(self.source, key, posts, None, error, self.client.requests - start)
+
+    def _topics_hit(self, query: str, window: Window) -> list[tuple[str, datetime]]:
+        """Topics with search hits newer than the cursor, each with its newest such hit,
+        oldest first and at most `max_topics` (plus ties), so the cursor can advance
+        topic by topic without passing the ones left for the next run."""
+        bound = window.after or window.since
+        after = (bound - timedelta(days=1)).date().isoformat()
+        latest: dict[str, datetime] = {}
+        for page in range(1, self.settings.max_search_pages + 1):
+            data = self.client.get_json(
+                f"{self.base_url}/search.json",
+                {"q": f"{query} order:latest after:{after}", "page": page},
+            )
+            hits = [h for h in data.get("posts") or [] if window.is_new(_created(h["created_at"]))]
+            for hit in hits:
+                when, topic = _created(hit["created_at"]), str(hit["topic_id"])
+                latest[topic] = max(when, latest.get(topic, when))
+            more = (data.get("grouped_search_result") or {}).get("more_full_page_results")
+            if not hits or not more:
+                break
+        ordered = sorted(latest.items(), key=lambda item: (item[1], item[0]))
+        cut = min(self.settings.max_topics, len(ordered))
+        while 0 < cut < len(ordered) and ordered[cut][1] == ordered[cut - 1][1]:
+            cut += 1
+        return ordered[:cut]
+
+    def _topic(self, topic_id: str) -> list[Post]:
+        """All shown posts of a topic in post order; [] when it is gone or private."""
+        try:
+            topic = self.client.get_json(f"{self.base_url}/t/{topic_id}.json")
+        except HttpStatusError as exc:
+            if exc.status in (403, 404, 410):
+                return []
+            raise
+        stream = topic.get("post_stream") or {}
+        raw = {int(p["id"]): p for p in stream.get("posts") or []}
+        missing = [pid for pid in stream.get("stream") or [] if int(pid) not in raw]
+        for i in range(0, len(missing), _POSTS_PER_REQUEST):
+            chunk = missing[i : i + _POSTS_PER_REQUEST]
+            more = self.client.get_json(
+                f"{self.base_url}/t/{topic_id}/posts.json", {"post_ids[]": chunk}
+            )
+            raw.update({int(p["id"]): p for p in (more.get("post_stream") or {}).get("posts", [])})
+        shown = [p for p in raw.values() if p.get("post_type", 1) in _SHOWN_POST_TYPES]
+        shown.sort(key=lambda p: int(p["post_number"]))
+        posts = [self._post(topic, p) for p in shown]
+        if posts and posts[0].kind == "post":
+            replies = sum(1 for p in posts[1:] if not p.deleted)
+            posts[0] = replace(posts[0], num_comments=replies)
+        return posts
+
+    def _post(self, topic: Mapping[str, Any], post: Mapping[str, Any]) -> Post:
+        topic_id = str(topic["id"])
+        number = int(post["post_number"])
+        is_root = number == 1
+        reply_to = post.get("reply_to_post_number")
+        parent = (
+            None
+            if is_root
+            else (topic_id if reply_to in (None, 1) else f"{topic_id}/{int(reply_to)}")
+        )
+        title = (clean_text(topic.get("title")) or None) if is_root else None
+        body = clean_text(_QUOTE.sub("", post.get("cooked") or ""))
+        slug = topic.get("slug") or "topic"
+        extra: dict[str, Any] = {"post_id": post.get("id")}
+        if is_root:
+            extra.update(category_id=topic.get("category_id"), tags=topic.get("tags") or [])
+        return Post(
+            source=self.source,
+            id=topic_id if is_root else f"{topic_id}/{number}",
+            thread_id=topic_id,
+            parent_id=parent,
+            author=post.get("username"),
+            created_utc=_created(post["created_at"]),
+            title=title,
+            body=body,
+            url=f"{self.base_url}/t/{slug}/{topic_id}" + ("" if is_root else f"/{number}"),
+            score=_likes(post),
+            community=self.settings.name,
+            lang=guess_lang("\n".join(filter(None, [title, body]))),
+            kind="post" if is_root else "comment",
+            deleted=bool(post.get("deleted_at") or post.get("user_deleted")),
+            extra=extra,
+        )
