@@ -1,0 +1,170 @@
+"""Reddit collection against the loopback Reddit: pagination, search, comment trees, cursors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from reddit_server import FakeReddit, fixture_reddit, settings_for
+
+from collectors.post import Harvest
+from collectors.reddit import RedditCollector, RedditSettings, guess_lang
+
+SINCE = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeReddit]:
+    fake = fixture_reddit()
+    with fake.running():
+        yield fake
+
+
+def run(fake: FakeReddit, cursors=None, revisit=(), **overrides) -> dict[str, Harvest]:
+    collector = RedditCollector(settings_for(fake, **overrides))
+    try:
+        return {h.key: h for h in collector.harvest(cursors or {}, SINCE, revisit)}
+    finally:
+        collector.close()
+
+
+def ids(harvest: Harvest, kind: str | None = None) -> list[str]:
+    return [p.id for p in harvest.posts if kind is None or p.kind == kind]
+
+
+def test_listing_follows_after_cursors_across_pages(fake: FakeReddit) -> None:
+    harvest = run(fake)["r/China/new"]
+
+    pages = fake.requests_to(r"^/r/china/new")
+    assert [p.query.get("after") for p in pages] == [None, "t3_abc104", "t3_abc102"]
+    assert all(p.query["limit"] == "2" for p in pages)
+    assert harvest.error is None
+    # matching submissions only, oldest first; abc100 is older than `since`
+    assert ids(harvest, "post") == ["abc101", "abc103", "abc105"]
+    assert harvest.cursor == "2026-11-22T02:00:00+00:00"  # abc105, the newest examined
+    assert harvest.requests == len(fake.seen) == 10  # token, 3 pages, 3 threads, 3 morechildren
+
+
+def test_comment_tree_is_complete_after_expanding_more(fake: FakeReddit) -> None:
+    posts = {p.id: p for p in run(fake)["r/China/new"].posts if p.thread_id == "abc105"}
+
+    assert len(fake.requests_to(r"^/api/morechildren")) == 3  # two stubs plus a nested one
+    assert sorted(posts) == sorted(
+        ["abc105", "ca1", "ca2", "ca3", "ca4", "ca5", "ca6", "ca7", "ca8", "cb1"]
+    )
+    for post in posts.values():
+        if post.kind == "comment":
+            assert post.parent_id in posts, post
+    assert posts["ca6"].parent_id == "ca5" and posts["cb1"].parent_id == "ca8"
+    assert posts["abc105"].parent_id is None and posts["abc105"].kind == "post"
+    assert posts["ca3"].deleted and posts["ca3"].author is None and posts["ca3"].body == "[deleted]"
+    assert posts["ca4"].deleted and posts["ca4"].body == "[removed]"
+    assert not posts["ca1"].deleted and posts["ca1"].author == "tsim_sha_tsui_fx"
+    assert posts["ca8"].lang == "zh" and posts["ca1"].lang == "en"
+    assert posts["ca1"].url == "https://www.reddit.com/r/China/comments/abc105/_/ca1/"
+    assert posts["ca1"].community == "China"
+    assert "comments_not_expanded" not in posts["abc105"].extra
+
+
+def test_replace_more_limit_bounds_requests_and_records_what_is_left(fake: FakeReddit) -> None:
+    posts = {p.id: p for p in run(fake, replace_more_limit=0)["r/China/new"].posts}
+
+    assert fake.requests_to(r"^/api/morechildren") == []
+    assert {"ca1", "ca2", "ca3", "ca4"} <= set(posts) and "ca5" not in posts
+    assert posts["abc105"].extra["comments_not_expanded"] == 4
+
+
+def test_html_and_script_in_bodies_are_cleaned(fake: FakeReddit) -> None:
+    post = next(p for p in run(fake)["r/China/new"].posts if p.id == "abc105")
+
+    assert "<" not in post.body and "alert" not in post.body
+    assert "settle in an offshore yuan token" in post.body
+    assert "Fees & limits are still unclear." in post.body
+    assert post.extra["keywords"] == ["offshore yuan"]
+    assert post.score == 42 and post.num_comments == 9 and post.lang == "en"
+
+
+def test_search_uses_sort_new_and_skips_threads_already_fetched(fake: FakeReddit) -> None:
+    harvests = run(fake, queries=["yuan stablecoin"])
+    search = harvests["search/yuan stablecoin"]
+
+    (first, *_) = fake.requests_to(r"^/r/all/search")
+    assert first.query["q"] == "yuan stablecoin" and first.query["sort"] == "new"
+    assert search.error is None
+    assert ids(search, "post") == ["abc201", "abc105"]  # abc202 does not mention a keyword
+    assert ids(search, "comment") == ["cx1", "cx2"]
+    assert search.cursor == "2026-11-22T02:00:00+00:00"
+    assert len(fake.requests_to(r"^/comments/abc105")) == 1  # fetched once, by r/China/new
+
+
+def test_rerun_with_saved_cursors_fetches_nothing_new(fake: FakeReddit) -> None:
+    first = run(fake, subreddits=["China", "HongKong"], queries=["yuan stablecoin"])
+    cursors = {key: h.cursor for key, h in first.items() if h.cursor}
+    before = len(fake.seen)
+
+    second = run(fake, cursors, subreddits=["China", "HongKong"], queries=["yuan stablecoin"])
+
+    keys = {"r/China/new", "r/HongKong/new", "search/yuan stablecoin"}
+    assert set(cursors) == set(second) == keys
+    for key, harvest in second.items():
+        assert harvest.posts == [] and harvest.error is None
+        assert harvest.cursor == cursors[key]
+    later = [s.path for s in fake.seen[before:]]
+    assert later == ["/api/v1/access_token", "/r/China/new/", "/r/HongKong/new/", "/r/all/search/"]
+
+
+def test_cursor_stops_at_the_boundary_and_advances_with_new_posts(fake: FakeReddit) -> None:
+    harvest = run(fake, {"r/China/new": "2026-11-21T06:00:00+00:00"})["r/China/new"]
+
+    assert ids(harvest, "post") == ["abc105"]  # abc103 (06:00 the day after SINCE) is covered
+    assert harvest.cursor == "2026-11-22T02:00:00+00:00"
+    assert len(fake.requests_to(r"^/r/china/new")) == 2
+
+
+def test_revisit_refetches_comment_trees_and_skips_vanished_threads(fake: FakeReddit) -> None:
+    harvest = run(fake, subreddits=[], revisit=["t3_abc301", "abc101", "gone42"])["revisit"]
+
+    assert harvest.cursor is None and harvest.error is None
+    assert ids(harvest) == ["abc301", "cw1", "abc101", "cy1"]
+    assert {p.thread_id for p in harvest.posts} == {"abc301", "abc101"}
+    assert len(fake.requests_to(r"^/comments/gone42")) == 1
+
+
+def test_request_budget_stops_cleanly_with_an_error(fake: FakeReddit) -> None:
+    harvests = run(fake, subreddits=["China", "HongKong"], request_budget=5)
+
+    china, hongkong = harvests["r/China/new"], harvests["r/HongKong/new"]
+    assert len(fake.seen) == 5
+    assert "budget" in (china.error or "") and "budget" in (hongkong.error or "")
+    # token + 3 pages + the oldest thread: abc101 is complete, so the cursor moves just past it
+    assert ids(china) == ["abc101", "cy1", "abc103", "abc105"]
+    assert china.cursor == "2026-11-20T20:00:00+00:00"  # abc102, examined and older than abc103
+    assert hongkong.posts == [] and hongkong.cursor is None and hongkong.requests == 0
+
+
+def test_settings_from_topics_take_the_union_of_topics() -> None:
+    topics = [
+        {"subreddits": ["China", "CryptoCurrency"], "queries": ["digital yuan"], "keywords": ["a"]},
+        {"subreddits": ["cryptocurrency", "HongKong"], "queries": ["HKMA"], "keywords": ["b"]},
+    ]
+    settings = RedditSettings.from_topics({"request_budget": 50, "site": "x"}, topics)
+
+    assert settings.subreddits == ["China", "CryptoCurrency", "HongKong"]
+    assert settings.queries == ["digital yuan", "HKMA"] and settings.keywords == ["a", "b"]
+    assert settings.request_budget == 50 and settings.site == "x"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Digital yuan adoption numbers look thin", "en"),
+        ("用了一个月数字人民币钱包的感受", "zh"),
+        ("香港金管局 stablecoin 牌照", "zh"),
+        ("The 数字人民币 pilot expanded to Hong Kong merchants last week", "en"),
+        ("たびたび話題になるサイドバー", "ja"),
+        ("", None),
+    ],
+)
+def test_guess_lang(text: str, lang: str | None) -> None:
+    assert guess_lang(text) == lang
