@@ -46,15 +46,17 @@ class Budget:
 
 
 class CountingRequestor(prawcore.Requestor):
-    """prawcore requestor that charges every request (token requests too) to a `Budget`."""
+    """prawcore requestor that charges every request (token requests too) to a `Budget`
+    and applies the configured timeout to each of them."""
 
     def __init__(self, *args: Any, budget: Budget, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.budget = budget
 
     def request(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        # prawcore's Session passes its own 16 s default; the configured timeout wins.
         self.budget.spend()
-        return super().request(*args, timeout=timeout, **kwargs)
+        return super().request(*args, timeout=self.timeout, **kwargs)
 
 
 @dataclass(frozen=True)
