@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def parse_cursor(value: str | None) -> datetime | None:
@@ -47,3 +51,12 @@ class Window:
         if self.newest is None or (self.after is not None and self.newest <= self.after):
             return self.previous
         return format_cursor(self.newest)
+
+
+def take_oldest(items: Sequence[T], limit: int, when: Callable[[T], datetime]) -> list[T]:
+    """The first `limit` of `items` (sorted oldest first), plus any sharing the last one's
+    time: a cursor set to that time would skip the rest of it."""
+    cut = min(max(limit, 0), len(items))
+    while 0 < cut < len(items) and when(items[cut]) == when(items[cut - 1]):
+        cut += 1
+    return list(items[:cut])

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from collectors.cursors import Window
+from collectors.cursors import Window, take_oldest
 from collectors.http import (
     FETCH_ERRORS,
     HttpClient,
@@ -130,10 +130,7 @@ class DiscourseCollector:
             if not hits or not more:
                 break
         ordered = sorted(latest.items(), key=lambda item: (item[1], item[0]))
-        cut = min(self.settings.max_topics, len(ordered))
-        while 0 < cut < len(ordered) and ordered[cut][1] == ordered[cut - 1][1]:
-            cut += 1
-        return ordered[:cut]
+        return take_oldest(ordered, self.settings.max_topics, lambda item: item[1])
 
     def _topic(self, topic_id: str) -> list[Post]:
         """All shown posts of a topic in post order; [] when it is gone or private."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import feedparser
 
-from collectors.cursors import Window
+from collectors.cursors import Window, take_oldest
 from collectors.http import FETCH_ERRORS, HttpClient, HttpSettings, describe_error
 from collectors.lang import guess_lang
 from collectors.match import KeywordMatcher
@@ -104,7 +104,7 @@ class FeedCollector:
         yield Harvest(self.source, key, posts, window.cursor, error, self.client.requests - start)
 
     def _entries(self, window: Window) -> list[Post]:
-        """New entries, oldest first, at most `max_entries`."""
+        """New entries, oldest first, `max_entries` (plus ties)."""
         fetched = self.client.get(self.settings.url)
         headers = {k.lower(): v for k, v in fetched.headers.items()}
         content = _repair_utf8(fetched.content, headers.get("content-type", ""))
@@ -118,7 +118,7 @@ class FeedCollector:
             if created is not None and window.is_new(created):
                 posts.append(self._post(entry, created))
         posts.sort(key=lambda p: p.created_utc)
-        return posts[: self.settings.max_entries]
+        return take_oldest(posts, self.settings.max_entries, lambda p: p.created_utc)
 
     def _post(self, entry: Mapping[str, Any], created: datetime) -> Post:
         title = clean_text(entry.get("title")) or None

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from collectors.cursors import Window
+from collectors.cursors import Window, take_oldest
 from collectors.http import (
     FETCH_ERRORS,
     HttpClient,
@@ -102,7 +102,7 @@ class HackerNewsCollector:
         return Harvest(self.source, key, posts, None, error, self.client.requests - start)
 
     def _new_stories(self, query: str, window: Window) -> list[dict[str, Any]]:
-        """Stories created after the window start, oldest first, at most `max_stories`.
+        """Stories created after the window start, oldest first, `max_stories` (plus ties).
 
         Algolia sorts newest first; when there are more pages than one, the last two pages
         hold the oldest stories, so the cursor advances without skipping any.
@@ -128,7 +128,7 @@ class HackerNewsCollector:
                 hits += first["hits"]
         unique = {str(h["objectID"]): h for h in hits if window.is_new(_created(h))}
         ordered = sorted(unique.values(), key=lambda h: (_created(h), str(h["objectID"])))
-        return ordered[: self.settings.max_stories]
+        return take_oldest(ordered, self.settings.max_stories, _created)
 
     def _thread(self, story_id: str, hit: Mapping[str, Any] | None) -> list[Post]:
         """The story and its comments, parents before children."""

@@ -218,3 +218,12 @@ def test_revisit_refetches_whole_threads_once(server):
     assert len(revisit_1.posts) == 6
     assert missing.key == "hn/thread/404404" and "HTTP 404" in missing.error
     assert len(server.hits("/items/9100003")) == 1  # fetched by the search, not again
+
+
+def test_the_limit_never_splits_stories_created_in_the_same_second(server):
+    fake = FakeAlgolia(server)
+    second = next(h for h in fake.hits if h["objectID"] == "9100002")
+    second["created_at_i"] = 1795161600  # same second as 9100001
+    (harvest,) = collector(server, max_stories=1).harvest({}, SINCE)
+    assert [p.id for p in harvest.posts if p.kind == "post"] == ["9100001", "9100002"]
+    assert harvest.cursor == "2026-11-20T08:00:00+00:00"
