@@ -51,7 +51,7 @@ class HackerNewsCollector:
 
     A story thread is kept when its title, text or any comment mentions a keyword (all
     are kept when there are no keywords). Story ids in `revisit` are refetched whole as
-    `hn/thread/<id>` harvests whose cursor is None (nothing to save).
+    `hn/thread/<id>` harvests whose cursor is None (nothing to save); empty when gone.
     """
 
     source = "hackernews"
@@ -95,10 +95,15 @@ class HackerNewsCollector:
     def _revisit(self, story_id: str) -> Harvest:
         key = f"hn/thread/{story_id}"
         start = self.client.requests
+        posts: list[Post] = []
+        error = None
         try:
-            posts, error = self._thread(story_id, None), None
+            posts = self._thread(story_id, None)
+        except HttpStatusError as exc:
+            if exc.status != 404:  # a story gone since is not an error
+                error = describe_error(exc)
         except FETCH_ERRORS as exc:
-            posts, error = [], describe_error(exc)
+            error = describe_error(exc)
         return Harvest(self.source, key, posts, None, error, self.client.requests - start)
 
     def _new_stories(self, query: str, window: Window) -> list[dict[str, Any]]:

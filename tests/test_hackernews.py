@@ -209,14 +209,16 @@ def test_invalid_utf8_in_a_comment_is_tolerated(server):
 
 def test_revisit_refetches_whole_threads_once(server):
     FakeAlgolia(server)
+    server.route("/items/9100002", Reply(b"bad gateway", status=502))
     cursors = {"hn/search/stablecoin": "2026-11-21T03:15:00+00:00"}
-    search, revisit_1, missing = collector(server).harvest(
-        cursors, SINCE, revisit=["9100001", "9100003", "9100003", "404404"]
+    search, revisit_1, missing, failing = collector(server).harvest(
+        cursors, SINCE, revisit=["9100001", "9100003", "9100003", "404404", "9100002"]
     )
     assert search.error is None and search.posts == []  # 9100003 is newer, but off-topic
     assert (revisit_1.key, revisit_1.cursor, revisit_1.error) == ("hn/thread/9100001", None, None)
     assert len(revisit_1.posts) == 6
-    assert missing.key == "hn/thread/404404" and "HTTP 404" in missing.error
+    assert (missing.key, missing.posts, missing.error) == ("hn/thread/404404", [], None)
+    assert failing.key == "hn/thread/9100002" and "HTTP 502" in failing.error
     assert len(server.hits("/items/9100003")) == 1  # fetched by the search, not again
 
 
