@@ -115,7 +115,8 @@ class FakeReddit:
         path = _norm(seen.path)
         if path == "/api/v1/access_token" and (seen.method, path) not in self.recorded:
             return self._token(seen)
-        if not seen.headers.get("authorization", "").lower().startswith("bearer "):
+        bearer = seen.headers.get("authorization", "").lower().startswith("bearer ")
+        if path != "/api/v1/access_token" and not bearer:
             return Reply(401, {"message": "Unauthorized", "error": 401})
         recorded = self.recorded.get((seen.method, path))
         if recorded is not None:
@@ -211,6 +212,8 @@ def _handler(fake: FakeReddit) -> type[BaseHTTPRequestHandler]:
                 for name, value in headers.items():
                     if name.lower() not in _HOP_HEADERS:
                         self.send_header(name, value)
+                if seen.headers.get("connection", "").lower() == "close":
+                    self.send_header("Connection", "close")  # so the client won't reuse it
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
