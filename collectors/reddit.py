@@ -203,6 +203,9 @@ class RedditCollector:
         Raises `RedditCredentialsError` (before anything is yielded, normally) when Reddit
         rejects the credentials.
         """
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        self.budget.used = 0  # the budget is per run
         fetched: set[str] = set()
         for key, path, params in self.keys():
             yield self._harvest_listing(key, path, params, cursors.get(key), since, fetched)
@@ -229,16 +232,19 @@ class RedditCollector:
         """Submissions newer than `floor`, newest first, following `after` page by page."""
         after: str | None = None
         seen_after: set[str] = set()
+        yielded: set[str] = set()  # pages shift when posts arrive mid-walk: skip repeats
+        limit = max(1, min(self.settings.limit_per_listing, 100))
         while True:
-            page_params = {**params, "limit": str(self.settings.limit_per_listing)}
+            page_params = {**params, "limit": str(limit)}
             if after:
                 page_params["after"] = after
             listing = self._page(path, page_params)
             for thing in listing.children:
-                if not isinstance(thing, Submission):
+                if not isinstance(thing, Submission) or thing.id in yielded:
                     continue
                 if _created(thing) <= floor:
                     return
+                yielded.add(thing.id)
                 yield thing
             after = listing.after
             if not after or not listing.children or after in seen_after:
@@ -308,11 +314,17 @@ class RedditCollector:
             return [self._submission_post(listed)]
         try:
             return self._fetch_thread(listed.id, fetched)
+        except (RedditCredentialsError, BudgetExhausted):
+            raise
         except SourceFailed as exc:
             if exc.transient:
                 raise
-            log.warning("comments of %s unavailable: %s", listed.id, exc)
-            return [self._submission_post(listed, {"comments_unavailable": str(exc)})]
+            note = str(exc)
+        except Exception as exc:  # one odd thread must not block the cursor run after run
+            log.exception("comments of %s could not be read", listed.id)
+            note = f"{type(exc).__name__}: {exc}"
+        log.warning("comments of %s unavailable: %s", listed.id, note)
+        return [self._submission_post(listed, {"comments_unavailable": note})]
 
     def _fetch_thread(self, submission_id: str, fetched: set[str]) -> list[Post]:
         def load() -> Submission:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from reddit_server import FakeReddit, fixture_reddit, settings_for
+from reddit_server import FakeReddit, Reply, fixture_reddit, load_fixture, settings_for
 
 from collectors.post import Harvest
 from collectors.reddit import RedditCollector, RedditSettings, guess_lang
@@ -141,6 +141,52 @@ def test_request_budget_stops_cleanly_with_an_error(fake: FakeReddit) -> None:
     assert ids(china) == ["abc101", "cy1", "abc103", "abc105"]
     assert china.cursor == "2026-11-20T20:00:00+00:00"  # abc102, examined and older than abc103
     assert hongkong.posts == [] and hongkong.cursor is None and hongkong.requests == 0
+
+
+def test_posts_repeated_by_a_shifting_page_are_collected_once(fake: FakeReddit) -> None:
+    children = {
+        c["data"]["id"]: c for c in load_fixture("listing_china_new.json")["data"]["children"]
+    }
+
+    def page(*names: str) -> Reply:
+        data = {"after": f"t3_{names[-1]}", "children": [children[n] for n in names]}
+        return Reply(200, {"kind": "Listing", "data": data})
+
+    # a new post pushed abc104 from page one onto page two while we were reading
+    fake.fail(r"^/r/china/new", page("abc105", "abc104"), page("abc104", "abc103"))
+    harvest = run(fake)["r/China/new"]
+
+    assert harvest.error is None
+    assert ids(harvest, "post") == ["abc101", "abc103", "abc105"]
+    assert len(ids(harvest)) == len(set(ids(harvest)))
+
+
+@pytest.mark.parametrize(
+    "reply", [Reply(404, {"error": 404}), Reply(200, {"unexpected": True})], ids=["404", "odd"]
+)
+def test_an_unreadable_thread_keeps_its_post_and_the_key_goes_on(
+    fake: FakeReddit, reply: Reply
+) -> None:
+    fake.fail(r"^/comments/abc103", reply)
+    harvest = run(fake)["r/China/new"]
+
+    assert harvest.error is None and harvest.cursor == "2026-11-22T02:00:00+00:00"
+    post = next(p for p in harvest.posts if p.id == "abc103")
+    assert "comments_unavailable" in post.extra
+    assert [p.id for p in harvest.posts if p.thread_id == "abc103"] == ["abc103"]
+    assert len([p for p in harvest.posts if p.thread_id == "abc105"]) == 10
+
+
+def test_the_request_budget_is_per_run(fake: FakeReddit) -> None:
+    collector = RedditCollector(settings_for(fake, request_budget=10))
+    try:
+        first = list(collector.harvest({}, SINCE))
+        second = list(collector.harvest({}, SINCE))
+    finally:
+        collector.close()
+
+    assert first[0].error is None and first[0].requests == 10
+    assert second[0].error is None and second[0].requests == 9  # the token is reused
 
 
 def test_settings_from_topics_take_the_union_of_topics() -> None:
