@@ -208,7 +208,7 @@ class HttpClient:
                 if size > s.max_bytes:
                     raise too_large
                 if time.monotonic() > deadline:
-                    raise _Retryable(f"body took longer than {s.total_timeout:.0f} s")
+                    raise _Retryable(f"body took longer than {s.total_timeout:g} s")
                 chunks.append(chunk)
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise _Retryable(f"connection failed while reading ({type(exc).__name__})") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +35,8 @@ class Reply:
     content_type: str | None = None
     drop: bool = False  # close the connection without answering
     stream_bytes: int = 0  # send this many filler bytes, without Content-Length
+    delay: float = 0.0  # wait this long before answering
+    drip: float = 0.0  # with stream_bytes: pause this long between 64 KiB chunks
 
 
 @dataclass
@@ -106,6 +109,7 @@ def _handler_class(server: Loopback) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             request = Request("GET", parts.path, parse_qs(parts.query), dict(self.headers))
             reply = server._next(request)
+            time.sleep(reply.delay)
             if reply.drop:
                 self.close_connection = True
                 return
@@ -125,6 +129,8 @@ def _handler_class(server: Loopback) -> type[BaseHTTPRequestHandler]:
                     chunk = b"x" * 65536
                     for _ in range(0, reply.stream_bytes, len(chunk)):
                         self.wfile.write(chunk)
+                        self.wfile.flush()
+                        time.sleep(reply.drip)
                     return
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

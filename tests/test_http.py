@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import email.utils
 import socket
+import time
 
 import pytest
 from loopback import Loopback, Reply, fast_client
@@ -148,3 +150,25 @@ def test_module_level_sleep_is_used_by_default(server, monkeypatch):
     client = HttpClient(HttpSettings(min_interval=0.0, backoff_base=2.0))
     assert client.get_json(f"{server.url}/api") == {"ok": True}
     assert slept == [2.0]
+
+
+def test_retry_after_as_http_date_is_honoured(server):
+    when = email.utils.formatdate(time.time() + 20, usegmt=True)
+    server.route("/api", Reply(status=503, headers={"Retry-After": when}), Reply({"ok": True}))
+    slept: list[float] = []
+    assert fast_client(slept).get_json(f"{server.url}/api") == {"ok": True}
+    assert len(slept) == 1 and 17 <= slept[0] <= 20
+
+
+def test_unanswered_request_times_out_and_is_retried(server):
+    server.route("/slow", Reply({"late": True}, delay=1.0), Reply({"ok": True}))
+    client = fast_client(timeout=0.2)
+    assert client.get_json(f"{server.url}/slow") == {"ok": True}
+    assert client.requests == 2
+
+
+def test_slow_dripping_body_hits_the_total_timeout(server):
+    server.route("/drip", Reply(stream_bytes=64 * 1024 * 20, drip=0.05))
+    client = fast_client(total_timeout=0.3, max_retries=1)
+    with pytest.raises(HttpError, match=r"took longer than 0.3 s \(gave up after 2 attempts\)"):
+        client.get(f"{server.url}/drip")
