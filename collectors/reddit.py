@@ -16,18 +16,20 @@ from typing import Any, TypeVar
 import requests
 from praw.models import Comment, Listing, Submission
 
+from collectors.cursors import Window, format_cursor
 from collectors.errors import (
     BudgetExhausted,
     MalformedResponse,
     RedditCredentialsError,
     SourceFailed,
 )
+from collectors.lang import guess_lang
 from collectors.match import KeywordMatcher
 from collectors.post import Harvest, Post
 from collectors.reddit_client import Budget, build_reddit, call_with_retries
 from collectors.text import clean_text
 
-__all__ = ["RedditCollector", "RedditCredentialsError", "RedditSettings", "guess_lang"]
+__all__ = ["RedditCollector", "RedditCredentialsError", "RedditSettings"]
 
 log = logging.getLogger(__name__)
 
@@ -90,46 +92,8 @@ class RedditSettings:
         )
 
 
-_CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F))
-
-
-def guess_lang(text: str) -> str | None:
-    """'zh', 'ja', 'ko' or 'en' by script: a CJK character counts as much as three letters."""
-    cjk = kana = hangul = latin = 0
-    for ch in text:
-        code = ord(ch)
-        if any(lo <= code <= hi for lo, hi in _CJK_RANGES):
-            cjk += 1
-        elif 0x3040 <= code <= 0x30FF:
-            kana += 1
-        elif 0xAC00 <= code <= 0xD7AF:
-            hangul += 1
-        elif ch.isascii() and ch.isalpha():
-            latin += 1
-    if hangul * 3 > latin and hangul >= cjk + kana:
-        return "ko"
-    if (cjk + kana) * 3 >= latin and cjk + kana:
-        return "ja" if kana * 10 > cjk + kana else "zh"
-    return "en" if latin else None
-
-
 def _created(thing: Any) -> datetime:
     return datetime.fromtimestamp(float(vars(thing)["created_utc"]), UTC)
-
-
-def _parse_cursor(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        log.warning("ignoring unreadable reddit cursor %r", value)
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
 
 
 def _name(value: Any) -> str | None:
@@ -228,8 +192,8 @@ class RedditCollector:
 
         return self._call(path, fetch)
 
-    def _walk(self, path: str, params: dict[str, str], floor: datetime) -> Iterator[Submission]:
-        """Submissions newer than `floor`, newest first, following `after` page by page."""
+    def _walk(self, path: str, params: dict[str, str], window: Window) -> Iterator[Submission]:
+        """Submissions new to `window`, newest first, following `after` page by page."""
         after: str | None = None
         seen_after: set[str] = set()
         yielded: set[str] = set()  # pages shift when posts arrive mid-walk: skip repeats
@@ -242,7 +206,7 @@ class RedditCollector:
             for thing in listing.children:
                 if not isinstance(thing, Submission) or thing.id in yielded:
                     continue
-                if _created(thing) <= floor:
+                if not window.is_new(_created(thing)):
                     return
                 yielded.add(thing.id)
                 yield thing
@@ -252,6 +216,9 @@ class RedditCollector:
             seen_after.add(after)
 
     def _matches(self, submission: Submission) -> bool:
+        """Title or selftext mentions a keyword; with no keywords configured, all match."""
+        if not self.matcher.keywords:
+            return True
         data = vars(submission)
         return self.matcher.matches(clean_text(data.get("title"))) or self.matcher.matches(
             clean_text(data.get("selftext"))
@@ -267,12 +234,11 @@ class RedditCollector:
         fetched: set[str],
     ) -> Harvest:
         start = self.budget.used
-        old = _parse_cursor(cursor)
-        floor = old or since
+        window = Window(cursor, since)
         run = _ListingRun()
         posts: list[Post] = []
         try:
-            for submission in self._walk(path, params, floor):
+            for submission in self._walk(path, params, window):
                 run.examined.append(_created(submission))
                 if self._matches(submission):
                     run.matched.append(submission)
@@ -296,12 +262,12 @@ class RedditCollector:
                 done = index
                 posts.extend(self._submission_post(s) for s in run.matched[index:])
                 break
-        new_cursor = _advance(run, done, old)
+        new_cursor = _advance(run, done, window.after)
         return Harvest(
             self.source,
             key,
             posts,
-            _iso(new_cursor) if new_cursor else cursor,
+            format_cursor(new_cursor) if new_cursor else cursor,
             error,
             self.budget.used - start,
         )

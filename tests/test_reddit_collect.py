@@ -9,7 +9,7 @@ import pytest
 from reddit_server import FakeReddit, Reply, fixture_reddit, load_fixture, settings_for
 
 from collectors.post import Harvest
-from collectors.reddit import RedditCollector, RedditSettings, guess_lang
+from collectors.reddit import RedditCollector, RedditSettings
 
 SINCE = datetime(2026, 11, 20, tzinfo=UTC)
 
@@ -189,6 +189,12 @@ def test_the_request_budget_is_per_run(fake: FakeReddit) -> None:
     assert second[0].error is None and second[0].requests == 9  # the token is reused
 
 
+def test_without_keywords_every_submission_is_kept(fake: FakeReddit) -> None:
+    harvest = run(fake, keywords=[])["r/China/new"]
+
+    assert ids(harvest, "post") == ["abc101", "abc102", "abc103", "abc104", "abc105"]
+
+
 def test_settings_from_topics_take_the_union_of_topics() -> None:
     topics = [
         {"subreddits": ["China", "CryptoCurrency"], "queries": ["digital yuan"], "keywords": ["a"]},
@@ -199,18 +205,3 @@ def test_settings_from_topics_take_the_union_of_topics() -> None:
     assert settings.subreddits == ["China", "CryptoCurrency", "HongKong"]
     assert settings.queries == ["digital yuan", "HKMA"] and settings.keywords == ["a", "b"]
     assert settings.request_budget == 50 and settings.site == "x"
-
-
-@pytest.mark.parametrize(
-    ("text", "lang"),
-    [
-        ("Digital yuan adoption numbers look thin", "en"),
-        ("用了一个月数字人民币钱包的感受", "zh"),
-        ("香港金管局 stablecoin 牌照", "zh"),
-        ("The 数字人民币 pilot expanded to Hong Kong merchants last week", "en"),
-        ("たびたび話題になるサイドバー", "ja"),
-        ("", None),
-    ],
-)
-def test_guess_lang(text: str, lang: str | None) -> None:
-    assert guess_lang(text) == lang
