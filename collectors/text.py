@@ -12,7 +12,7 @@ _TRUNCATION_MARK = "\n[… truncated by stablewatch]"
 _WS = re.compile(r"[ \t\r\f\v]+")
 _BLANKS = re.compile(r"\n{3,}")
 _TAG_HINT = re.compile(r"<[a-zA-Z/!]")
-_BLOCK_TAGS = re.compile(r"(?i)<\s*(br|/p|/div|/li|/h[1-6]|/blockquote|/tr)\s*/?>")
+_BLOCK_TAGS = re.compile(r"(?i)<\s*(br|p|/p|/div|/li|/h[1-6]|/blockquote|/tr)\b[^>]*>")
 
 
 def decode_bytes(raw: bytes) -> str:

@@ -407,3 +407,28 @@ def status(ctx: click.Context) -> None:
                 f"started {run['started_at']} collected {run['collected']} "
                 f"scored {run['scored']}"
             )
+
+
+@cli.command()
+@click.option("--markdown", is_flag=True, help="Print the documented schema as Markdown.")
+def schema(markdown: bool) -> None:
+    """Print the database schema: the DDL, or with --markdown every column explained."""
+    from jobs.schema import MIGRATIONS, SCHEMA_VERSION
+    from jobs.schema_docs import schema_markdown
+
+    click.echo(schema_markdown() if markdown else MIGRATIONS[SCHEMA_VERSION].strip())
+
+
+@cli.command()
+@click.option("--database", default=None,
+              help="Database name as Datasette sees it. Default: the --db file's stem.")
+@click.pass_context
+def metadata(ctx: click.Context, database: str | None) -> None:
+    """Print Datasette metadata (table and column descriptions, canned queries) as JSON.
+
+    Use: stablewatch metadata > metadata.json && datasette stablewatch.db -m metadata.json
+    """
+    from jobs.schema_docs import datasette_metadata
+
+    name = database or Path(ctx.obj["db"]).stem
+    click.echo(json.dumps(datasette_metadata(name), indent=2, ensure_ascii=False))

@@ -112,3 +112,122 @@ CREATE TABLE IF NOT EXISTS digests (
 );
 """,
 }
+
+# Human descriptions of every table and column: the source for docs/schema.md and for
+# `stablewatch metadata` (Datasette metadata). A test checks they cover the live schema.
+DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
+    "posts": (
+        "Every collected post and comment, one row per (source, post_id), updated in place "
+        "when re-collected.",
+        {
+            "source": "Where it came from: reddit, hackernews, discourse, feed.",
+            "post_id": "The source's own id (Reddit base36 id, HN item id, ...).",
+            "thread_id": "post_id of the thread's root post; rebuild threads with it.",
+            "parent_id": "post_id of the post this replies to; NULL for a root post.",
+            "kind": "post (a thread root: submission, story, topic, feed entry) or comment.",
+            "community": "Subreddit (r/...), forum or feed name.",
+            "author": "Author name as the source shows it; NULL when deleted.",
+            "created_at": "When it was posted, ISO-8601 UTC.",
+            "day": "UTC date of created_at (YYYY-MM-DD); summaries group by it.",
+            "title": "Title of a thread root; NULL for comments.",
+            "body": "Plain text: HTML and scripts removed, entities unescaped, bounded length.",
+            "url": "Link to the post on its site.",
+            "score": "Score or points at the last collection.",
+            "num_comments": "Comment count the source reported for a root post.",
+            "lang": "Language code (en, zh, ...), from the source or a script-based guess.",
+            "is_deleted": "1 when the source now shows it deleted or removed; "
+                          "earlier text is kept.",
+            "topic": "Configured topic it belongs to (keywords, else its thread's topic); "
+                     "NULL when none.",
+            "content_hash": "Hash of title and body; a score applies to this exact text.",
+            "collected_at": "When stablewatch first stored it, ISO-8601 UTC.",
+            "updated_at": "When stablewatch last changed it, ISO-8601 UTC.",
+        },
+    ),
+    "scores": (
+        "Classifier output, one row per post and model; join to posts on (source, post_id) "
+        "and keep rows whose content_hash equals the post's.",
+        {
+            "source": "posts.source.",
+            "post_id": "posts.post_id.",
+            "model_id": "The classifier artefact that produced the row (data/models/*/meta.json).",
+            "content_hash": "posts.content_hash of the text that was scored.",
+            "relevance": "Probability (0-1) that the text is on topic per the labelling guide.",
+            "relevant": "1 when relevance >= 0.5.",
+            "stance": "supportive, neutral or opposed toward yuan stablecoins / HK's regime; "
+                      "neutral when not relevant.",
+            "p_supportive": "Probability of a supportive stance.",
+            "p_neutral": "Probability of a neutral stance.",
+            "p_opposed": "Probability of an opposed stance.",
+            "speculation": "Probability (0-1) that the text is speculative rather than factual.",
+            "speculative": "1 when speculation >= 0.5.",
+            "scored_at": "When the row was written, ISO-8601 UTC.",
+        },
+    ),
+    "cursors": (
+        "Incremental collection state, saved only after the posts it covers are committed.",
+        {
+            "collector": "Collector name: reddit, hackernews, discourse, feed, archive.",
+            "key": "What the cursor covers: a subreddit listing, a search query, a feed URL.",
+            "value": "Newest created time covered (ISO-8601 UTC).",
+            "updated_at": "When it last moved.",
+        },
+    ),
+    "runs": (
+        "Audit log: one row per `stablewatch daily` run, including failed ones.",
+        {
+            "run_id": "Run number.",
+            "command": "The command that ran.",
+            "day": "The day it summarized (YYYY-MM-DD, UTC).",
+            "started_at": "Start, ISO-8601 UTC.",
+            "finished_at": "End, ISO-8601 UTC; NULL while running or if killed.",
+            "status": "running, ok, partial (some source or the email failed) or failed.",
+            "collected": "Posts fetched (new + updated + unchanged).",
+            "new_posts": "Posts stored for the first time.",
+            "updated_posts": "Posts whose text, score or flags changed.",
+            "scored": "Texts the classifier scored in this run.",
+            "model_id": "Classifier artefact in use.",
+            "errors": "JSON list of error messages, NULL when none.",
+        },
+    ),
+    "daily_summary": (
+        "One row per UTC day and topic (plus topic 'all' for the whole day).",
+        {
+            "day": "UTC date, YYYY-MM-DD.",
+            "topic": "Configured topic name, or 'all'.",
+            "model_id": "Classifier artefact whose scores were used.",
+            "volume": "Posts and comments created that day.",
+            "posts": "Thread roots created that day.",
+            "comments": "Comments created that day.",
+            "authors": "Distinct authors that day.",
+            "relevant": "Texts classified on topic.",
+            "relevant_share": "relevant / volume.",
+            "supportive": "On-topic texts classified supportive.",
+            "neutral": "On-topic texts classified neutral.",
+            "opposed": "On-topic texts classified opposed.",
+            "net_stance": "(supportive - opposed) / relevant, from -1 to +1.",
+            "speculative": "On-topic texts classified speculative.",
+            "speculative_share": "speculative / relevant.",
+            "top_threads": "JSON list of the most active threads that day (title, url, counts).",
+            "quotes": "JSON object: for each stance, the most confidently classified excerpts.",
+            "computed_at": "When the row was computed, ISO-8601 UTC.",
+        },
+    ),
+    "digests": (
+        "One row per digest day: where the email was written and whether it was sent.",
+        {
+            "day": "UTC date the digest covers.",
+            "subject": "Email subject.",
+            "path": "The .eml file in the outbox.",
+            "recipients": "Comma-separated To: addresses.",
+            "body_hash": "Hash of the content; an unchanged digest is not sent twice.",
+            "created_at": "When this content was first written.",
+            "sent_at": "When it was sent over SMTP; NULL when not sent.",
+            "send_error": "Why sending failed, if it did.",
+        },
+    ),
+    "schema_version": (
+        "Applied schema migrations.",
+        {"version": "Schema version number.", "applied_at": "When it was applied."},
+    ),
+}
