@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -75,32 +76,37 @@ def reddit_collector(topics: Topics) -> Collector:
     return RedditCollector(settings)
 
 
+def _settings_from(cls: type, forum: Mapping[str, Any], **given: Any) -> Any:
+    """A settings dataclass from a [[forums]] entry: given values plus optional tunables."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    extra = {k: v for k, v in forum.items() if k in names and k not in given}
+    return cls(**given, **extra)
+
+
 def forum_collector(forum: Mapping[str, Any], topics: Topics) -> Collector:
     kind, url = forum.get("kind"), forum.get("url")
     if not url:
         raise ConfigError(f"forum {forum.get('name', kind)!r} in topics.toml needs a url")
+    name = str(forum.get("name", url))
     queries = list(forum.get("queries", []))
     if kind == "hackernews":
         from collectors.hackernews import HackerNewsCollector, HackerNewsSettings
 
         return HackerNewsCollector(
-            HackerNewsSettings(base_url=url, queries=queries, keywords=topics.keywords)
+            _settings_from(HackerNewsSettings, forum, base_url=url, queries=queries,
+                           keywords=topics.keywords)
         )
     if kind == "discourse":
         from collectors.discourse import DiscourseCollector, DiscourseSettings
 
         return DiscourseCollector(
-            DiscourseSettings(
-                base_url=url,
-                name=forum.get("name", url),
-                queries=queries,
-                keywords=topics.keywords,
-            )
+            _settings_from(DiscourseSettings, forum, base_url=url, name=name, queries=queries,
+                           keywords=topics.keywords)
         )
     if kind == "feed":
         from collectors.feeds import FeedCollector, FeedSettings
 
         return FeedCollector(
-            FeedSettings(url=url, name=forum.get("name", url), keywords=topics.keywords)
+            _settings_from(FeedSettings, forum, url=url, name=name, keywords=topics.keywords)
         )
     raise ConfigError(f"unknown forum kind {kind!r} in topics.toml")
