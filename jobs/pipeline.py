@@ -77,10 +77,11 @@ def collect(
                 report.days.update(
                     p.created_utc.astimezone(UTC).date().isoformat() for p in harvest.posts
                 )
+                # Collectors only return cursors that cover what they delivered, even after
+                # an error part-way, so saving it never skips posts and lets a key progress.
+                store.set_cursor(collector.source, harvest.key, harvest.cursor)
                 if harvest.error:
                     report.errors.append(f"{collector.source} {harvest.key}: {harvest.error}")
-                else:
-                    store.set_cursor(collector.source, harvest.key, harvest.cursor)
                 echo(
                     f"collected {harvest.key}: {len(harvest.posts)} fetched, {counts.new} new, "
                     f"{counts.updated} updated"

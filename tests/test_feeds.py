@@ -46,7 +46,7 @@ def test_rss_entries_matching_keywords_become_posts(server):
     first, chinese = result.posts
     assert first.title == "Authority publishes register of licensed stablecoin issuers"
     assert first.body == (
-        "The Authority today published the first register of licensed stablecoin issuers.\n"
+        "The Authority today published the first register of licensed stablecoin issuers.\n\n"
         "Three issuers, all banks, meet the reserve & redemption requirements."
     )
     assert first.created_utc == datetime(2026, 11, 19, 1, 30, tzinfo=UTC)

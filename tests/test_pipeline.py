@@ -95,8 +95,12 @@ def test_bad_lines_are_reported_and_good_ones_kept(settings):
     assert any("bad line" in e for e in report.collect.errors)
     with Store.open(settings.db_path) as store:
         run = store.db["runs"].get(report.run_id)
-        assert store.get_cursors("archive") == {}  # not advanced past a failed read
+        assert store.get_cursors("archive") == {"archive:archive_small.jsonl":
+                                                "2026-03-03T09:00:00+00:00"}
     assert run["status"] == "partial" and "bad line" in run["errors"]
+    rerun = run_daily(settings, "2026-03-03", archives=[FIXTURES / "archive_small.jsonl"],
+                      get_scorer=no_model_calls)
+    assert rerun.collect.counts.total == 0
 
 
 def test_missing_model_fails_before_writing(settings, clean_archive, tmp_path):
