@@ -59,21 +59,22 @@ def live_collectors(
 
 
 def reddit_collector(topics: Topics) -> Collector:
+    """The Reddit collector: the union of all topics plus the [reddit] table's settings.
+
+    STABLEWATCH_REDDIT_OAUTH_URL / STABLEWATCH_REDDIT_URL override the API endpoints.
+    """
     from collectors.reddit import RedditCollector, RedditSettings
 
-    conf: dict[str, Any] = dict(topics.reddit)
-    settings = RedditSettings(
-        subreddits=sorted({s for t in topics.topics for s in t.subreddits}),
-        queries=[q for t in topics.topics for q in t.queries],
-        keywords=topics.keywords,
-        limit_per_listing=int(conf.get("limit_per_listing", 100)),
-        replace_more_limit=int(conf.get("replace_more_limit", 8)),
-        request_budget=int(conf.get("request_budget", 400)),
-        site=conf.get("site", "stablewatch"),
-        oauth_url=os.environ.get("STABLEWATCH_REDDIT_OAUTH_URL") or conf.get("oauth_url"),
-        reddit_url=os.environ.get("STABLEWATCH_REDDIT_URL") or conf.get("reddit_url"),
-    )
-    return RedditCollector(settings)
+    given: dict[str, Any] = {
+        "subreddits": list(dict.fromkeys(s for t in topics.topics for s in t.subreddits)),
+        "queries": list(dict.fromkeys(q for t in topics.topics for q in t.queries)),
+        "keywords": topics.keywords,
+    }
+    for key in ("oauth_url", "reddit_url"):
+        env = os.environ.get(f"STABLEWATCH_REDDIT_{key.upper()}")
+        if env:
+            given[key] = env
+    return RedditCollector(_settings_from(RedditSettings, topics.reddit, **given))
 
 
 def _settings_from(cls: type, forum: Mapping[str, Any], **given: Any) -> Any:
