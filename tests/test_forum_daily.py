@@ -1,0 +1,53 @@
+"""`stablewatch daily --source hackernews`: topics.toml forums wired to a loopback Algolia."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from loopback import Loopback
+from test_hackernews import FakeAlgolia
+
+from jobs.cli import cli
+from jobs.store import Store
+
+TOPICS = """
+[collect]
+lookback_days = 3650
+[[topics]]
+name = "Hong Kong stablecoin regulation"
+keywords = ["HKMA", "stablecoin", "稳定币", "offshore yuan"]
+[[forums]]
+kind = "hackernews"
+name = "Hacker News"
+url = "{url}"
+queries = ["stablecoin"]
+max_stories = 10
+"""
+
+
+@pytest.fixture
+def db(tmp_path, tiny_model_dir):
+    with Loopback() as server:
+        FakeAlgolia(server)
+        (tmp_path / "topics.toml").write_text(TOPICS.format(url=server.url), encoding="utf-8")
+        (tmp_path / "stablewatch.toml").write_text(
+            f'[paths]\ntopics = "topics.toml"\nmodel_dir = "{tiny_model_dir}"\n',
+            encoding="utf-8",
+        )
+        yield tmp_path / "sw.db"
+
+
+def test_daily_collects_hacker_news_threads(db):
+    result = CliRunner().invoke(cli, ["--db", str(db), "daily", "--source", "hackernews",
+                                      "--quiet"])
+    assert result.exit_code == 0, result.output
+    with Store.open(db) as store:
+        kinds = {r["kind"] for r in store.db["posts"].rows}
+        cursors = store.get_cursors("hackernews")
+        unscored = store.unscored(next(iter(store.db["scores"].rows))["model_id"])
+    assert kinds == {"post", "comment"}
+    assert "hn/search/stablecoin" in cursors
+    assert unscored == []
+    again = CliRunner().invoke(cli, ["--db", str(db), "daily", "--source", "hackernews",
+                                     "--quiet"])
+    assert again.exit_code == 0 and "0 new" in again.output
