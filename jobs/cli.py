@@ -26,6 +26,20 @@ from jobs.config import (
 F = TypeVar("F", bound=Callable[..., Any])
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
+ARCHIVE_OPTION = click.option(
+    "--archive",
+    "archives",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Replay a JSONL archive instead of live sources (repeatable).",
+)
+SOURCE_OPTION = click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    help="Live source kinds to use: reddit, hackernews, discourse, feed (repeatable).",
+)
+
 
 def _friendly(func: F) -> F:
     """Turn the errors users can fix into one clear line and a non-zero exit."""
@@ -113,19 +127,8 @@ def init(ctx: click.Context) -> None:
     help="Day to summarize (UTC). Default: yesterday, or the newest day of the sample/archive.",
 )
 @click.option("--sample", is_flag=True, help="Replay the bundled sample instead of live sources.")
-@click.option(
-    "--archive",
-    "archives",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Replay a JSONL archive instead of live sources (repeatable).",
-)
-@click.option(
-    "--source",
-    "sources",
-    multiple=True,
-    help="Live source kinds to use: reddit, hackernews, discourse, feed (repeatable).",
-)
+@ARCHIVE_OPTION
+@SOURCE_OPTION
 @click.option(
     "--send/--no-send",
     default=True,
@@ -168,19 +171,8 @@ def daily(
 
 
 @cli.command()
-@click.option(
-    "--source",
-    "sources",
-    multiple=True,
-    help="Live source kinds: reddit, hackernews, discourse, feed (repeatable).",
-)
-@click.option(
-    "--archive",
-    "archives",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Collect from a JSONL archive instead (repeatable).",
-)
+@SOURCE_OPTION
+@ARCHIVE_OPTION
 @click.option("--sample", is_flag=True, help="Collect the bundled sample.")
 @click.option("--quiet", is_flag=True, help="Print only the totals.")
 @click.pass_context
