@@ -50,9 +50,11 @@ def _friendly(func: F) -> F:
         from collectors.archive import ArchiveError
         from jobs.digest import DigestError
         from jobs.lock import AlreadyRunning
+        from jobs.pipeline import SourceError
         from jobs.store import StoreError
 
         known = (
+            SourceError,
             ConfigError,
             StoreError,
             AlreadyRunning,
@@ -189,24 +191,10 @@ def collect(
     Fails before writing anything when a requested source cannot start (for Reddit:
     missing credentials; see docs/reddit.md).
     """
-    from datetime import UTC, datetime
+    from jobs.pipeline import run_collect
 
-    from jobs.lock import run_lock
-    from jobs.pipeline import collect as run_collect
-    from jobs.sources import archive_collectors, live_collectors
-    from jobs.store import Store
-
-    settings = _settings(ctx)
-    topics = settings.topics()
     paths = list(archives) + ([SAMPLE_ARCHIVE] if sample else [])
-    if paths:
-        collectors = archive_collectors(paths, until=None)
-    else:
-        collectors, errors = live_collectors(topics, sources or None)
-        if errors:
-            raise click.ClickException("; ".join(errors))
-    with run_lock(settings.db_path), Store.open(settings.db_path) as store:
-        report = run_collect(store, collectors, topics, datetime.now(UTC), _echo(quiet))
+    report = run_collect(_settings(ctx), sources or None, paths, _echo(quiet))
     c = report.counts
     click.echo(f"collected {c.total}: {c.new} new, {c.updated} updated, {c.unchanged} unchanged")
     for error in report.errors:
@@ -221,15 +209,9 @@ def collect(
 @_friendly
 def score(ctx: click.Context, quiet: bool) -> None:
     """Score every stored post that has no score for the current model."""
-    from jobs.lock import run_lock
-    from jobs.model import load_scorer, model_id_of
-    from jobs.pipeline import score as run_score
-    from jobs.store import Store
+    from jobs.pipeline import run_score
 
-    settings = _settings(ctx)
-    model_id = model_id_of(settings.model_dir)
-    with run_lock(settings.db_path), Store.open(settings.db_path) as store:
-        scored, reused = run_score(store, model_id, lambda: load_scorer(settings), _echo(quiet))
+    model_id, scored, reused = run_score(_settings(ctx), _echo(quiet))
     click.echo(f"scored {scored} texts with {model_id} ({reused} reused from identical texts)")
 
 
@@ -251,18 +233,9 @@ def score(ctx: click.Context, quiet: bool) -> None:
 @_friendly
 def digest(ctx: click.Context, day: Any, send: bool, show: str | None) -> None:
     """Recompute one day's summaries and write its digest to the outbox."""
-    from jobs.digest import build_digest, previous_day, write_digest
-    from jobs.model import model_id_of
-    from jobs.store import Store
-    from jobs.summaries import summarize_days
+    from jobs.pipeline import run_digest
 
-    settings = _settings(ctx)
-    day_s = _day(day)
-    assert day_s
-    with Store.open(settings.db_path) as store:
-        summarize_days(store, [day_s, previous_day(day_s)], model_id_of(settings.model_dir))
-        built = build_digest(store, day_s)
-        row = write_digest(store, settings, built, send=send)
+    built, row = run_digest(_settings(ctx), day.date().isoformat(), send=send)
     if show:
         click.echo(built.text if show == "text" else built.html)
     else:

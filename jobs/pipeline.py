@@ -14,7 +14,7 @@ from typing import Any
 from classifier.scorer import Scorer
 from collectors.archive import post_from_record
 from jobs.config import SAMPLE_ARCHIVE, Settings, Topics
-from jobs.digest import build_digest, previous_day, write_digest
+from jobs.digest import Digest, build_digest, previous_day, write_digest
 from jobs.lock import run_lock
 from jobs.model import load_scorer, model_id_of
 from jobs.sources import Collector, archive_collectors, live_collectors
@@ -159,6 +159,44 @@ def _newest_day(paths: Sequence[Path]) -> str | None:
                 continue
             newest = max(newest or day, day)
     return newest
+
+
+class SourceError(Exception):
+    """A requested live source cannot start (e.g. missing Reddit credentials)."""
+
+
+def run_collect(
+    settings: Settings,
+    sources: Sequence[str] | None = None,
+    archives: Sequence[Path] = (),
+    echo: Echo = _quiet,
+) -> CollectReport:
+    """Collect only. Raises SourceError, before writing anything, if a source cannot start."""
+    topics = settings.topics()
+    if archives:
+        collectors = archive_collectors([Path(a) for a in archives], until=None)
+    else:
+        collectors, errors = live_collectors(topics, sources)
+        if errors:
+            raise SourceError("; ".join(errors))
+    with run_lock(settings.db_path), Store.open(settings.db_path) as store:
+        return collect(store, collectors, topics, datetime.now(UTC), echo)
+
+
+def run_score(settings: Settings, echo: Echo = _quiet) -> tuple[str, int, int]:
+    """Score only. Returns (model id, scored, reused)."""
+    model_id = model_id_of(settings.model_dir)
+    with run_lock(settings.db_path), Store.open(settings.db_path) as store:
+        scored, reused = score(store, model_id, lambda: load_scorer(settings), echo)
+    return model_id, scored, reused
+
+
+def run_digest(settings: Settings, day: str, send: bool = False) -> tuple[Digest, dict[str, Any]]:
+    """Recompute the summaries of `day` and the day before, then write its digest."""
+    with Store.open(settings.db_path) as store:
+        summarize_days(store, [day, previous_day(day)], model_id_of(settings.model_dir))
+        digest = build_digest(store, day)
+        return digest, write_digest(store, settings, digest, send=send)
 
 
 def run_daily(

@@ -87,3 +87,17 @@ def test_eval_vader_baseline_json(tmp_path):
     data = json.loads(result.output)
     assert data["stance"]["accuracy"] == 1.0
     assert "en" in data["by_lang"]
+
+
+def test_collect_score_digest_step_by_step(db):
+    archive = FIXTURES / "archive_small.jsonl"
+    collected = run("--db", db, "collect", "--archive", archive, "--quiet")
+    assert collected.exit_code == 2 and "collected 10: 10 new" in collected.output
+    scored = run("--db", db, "score", "--quiet")
+    assert scored.exit_code == 0 and "scored 10 texts" in scored.output
+    again = run("--db", db, "score", "--quiet")
+    assert "scored 0 texts" in again.output
+    digest = run("--db", db, "digest", "--date", "2026-03-01", "--print", "text")
+    assert digest.exit_code == 0
+    assert "stablewatch daily digest for 2026-03-01" in digest.output
+    assert "Hong Kong stablecoin regulation" in digest.output
