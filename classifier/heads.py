@@ -1,8 +1,9 @@
 """Relevance, stance and speculation heads over frozen encoder features.
 
-One module, three outputs: features are standardised (train mean/std, stored with the
-weights), go through an optional shared hidden layer, then three linear heads. Training is
-full-batch AdamW with class-balanced cross-entropy, seeded and deterministic on CPU.
+Features are standardised (train mean/std, stored with the weights). Each ensemble member
+is an optional hidden layer (shared by the three outputs) and three linear heads; members
+differ only in their random initialisation and dropout, and their probabilities are
+averaged. Training is full-batch AdamW with class-balanced cross-entropy, seeded.
 Stance is learnt from on-topic texts only (an off-topic text is neutral by definition).
 """
 
@@ -26,44 +27,62 @@ class HeadConfig:
     epochs: int = 300
     lr: float = 0.01
     weight_decay: float = 0.05
-    dropout: float = 0.1
+    dropout: float = 0.0
+    members: int = 1
 
 
-class Heads(nn.Module):
-    """Standardise features, then relevance (1 logit), stance (3), speculation (1)."""
+MLP = HeadConfig(hidden=256, epochs=200, lr=0.003, dropout=0.3)
 
-    def __init__(self, dim: int, hidden: int = 0, dropout: float = 0.1) -> None:
+
+class Member(nn.Module):
+    """Optional shared hidden layer, then relevance (1 logit), stance (3), speculation (1)."""
+
+    def __init__(self, dim: int, hidden: int, dropout: float) -> None:
         super().__init__()
-        self.dim = dim
-        self.hidden = hidden
-        self.register_buffer("mean", torch.zeros(dim))
-        self.register_buffer("scale", torch.ones(dim))
         if hidden:
             self.trunk: nn.Module = nn.Sequential(
-                nn.Dropout(dropout), nn.Linear(dim, hidden), nn.GELU(), nn.Dropout(dropout)
+                nn.Linear(dim, hidden), nn.GELU(), nn.Dropout(dropout)
             )
             width = hidden
         else:
-            self.trunk = nn.Dropout(dropout)
+            self.trunk = nn.Identity()
             width = dim
         self.relevance = nn.Linear(width, 1)
         self.stance = nn.Linear(width, 3)
         self.speculation = nn.Linear(width, 1)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        h = self.trunk((x - self.mean) / self.scale)
+    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        h = self.trunk(z)
         return self.relevance(h).squeeze(-1), self.stance(h), self.speculation(h).squeeze(-1)
+
+
+class Heads(nn.Module):
+    """Standardisation plus an ensemble of Members; predict() averages probabilities."""
+
+    def __init__(self, dim: int, hidden: int = 0, dropout: float = 0.0, members: int = 1) -> None:
+        super().__init__()
+        self.dim = dim
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("scale", torch.ones(dim))
+        self.members = nn.ModuleList(Member(dim, hidden, dropout) for _ in range(members))
+
+    @classmethod
+    def from_config(cls, dim: int, config: HeadConfig) -> Heads:
+        return cls(dim, config.hidden, config.dropout, config.members)
 
     @torch.inference_mode()
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Probabilities: relevance (n,), stance (n, 3), speculation (n,)."""
         self.eval()
-        rel, stance, spec = self(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
-        return (
-            torch.sigmoid(rel).numpy(),
-            torch.softmax(stance, dim=-1).numpy(),
-            torch.sigmoid(spec).numpy(),
-        )
+        z = (torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)) - self.mean) / self.scale
+        rel = stance = spec = 0.0
+        for member in self.members:
+            r, s, p = member(z)
+            rel = rel + torch.sigmoid(r)
+            stance = stance + torch.softmax(s, dim=-1)
+            spec = spec + torch.sigmoid(p)
+        k = len(self.members)
+        return (rel / k).numpy(), (stance / k).numpy(), (spec / k).numpy()
 
 
 def _class_weights(y: torch.Tensor, n_classes: int) -> torch.Tensor:
@@ -71,6 +90,11 @@ def _class_weights(y: torch.Tensor, n_classes: int) -> torch.Tensor:
     y = y[y != IGNORE]
     counts = torch.bincount(y, minlength=n_classes).float().clamp(min=1.0)
     return counts.sum() / (n_classes * counts)
+
+
+def _binary(z: torch.Tensor) -> torch.Tensor:
+    """One logit as a two-logit softmax [0, z] (== sigmoid(z)), so class weights apply."""
+    return torch.stack([torch.zeros_like(z), z], 1)
 
 
 def fit_heads(
@@ -88,27 +112,33 @@ def fit_heads(
     y_stance = torch.as_tensor(stance, dtype=torch.long)
     y_spec = torch.as_tensor(speculation, dtype=torch.long)
 
-    heads = Heads(xt.shape[1], config.hidden, config.dropout)
+    heads = Heads.from_config(xt.shape[1], config)
     heads.mean.copy_(xt.mean(0))
     heads.scale.copy_(xt.std(0).clamp(min=1e-4))
+    z = (xt - heads.mean) / heads.scale  # standardise once, not every step
 
     loss_rel = nn.CrossEntropyLoss(weight=_class_weights(y_rel, 2))
     loss_stance = nn.CrossEntropyLoss(weight=_class_weights(y_stance, 3), ignore_index=IGNORE)
     loss_spec = nn.CrossEntropyLoss(weight=_class_weights(y_spec, 2))
-    opt = torch.optim.AdamW(heads.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     has_stance = bool((y_stance != IGNORE).any())
+    opt = torch.optim.AdamW(heads.parameters(), lr=config.lr, weight_decay=config.weight_decay)
 
     heads.train()
-    for _ in range(config.epochs):
-        opt.zero_grad()
-        rel, st, spec = heads(xt)
-        # binary heads as two-logit softmax [0, z] == sigmoid(z), so class weights apply
-        loss = loss_rel(torch.stack([torch.zeros_like(rel), rel], 1), y_rel)
-        loss = loss + loss_spec(torch.stack([torch.zeros_like(spec), spec], 1), y_spec)
-        if has_stance:
-            loss = loss + loss_stance(st, y_stance)
-        loss.backward()
-        opt.step()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: extra threads only add contention
+    try:
+        for _ in range(config.epochs):
+            opt.zero_grad()
+            loss = torch.zeros(())
+            for member in heads.members:  # members are independent: the sum trains each
+                rel, st, spec = member(z)
+                loss = loss + loss_rel(_binary(rel), y_rel) + loss_spec(_binary(spec), y_spec)
+                if has_stance:
+                    loss = loss + loss_stance(st, y_stance)
+            loss.backward()
+            opt.step()
+    finally:
+        torch.set_num_threads(threads)
     heads.eval()
     return heads
 
@@ -120,11 +150,11 @@ def save_heads(heads: Heads, path: Path) -> None:
     save_file({k: v.contiguous() for k, v in heads.state_dict().items()}, str(path))
 
 
-def load_heads(path: Path, dim: int, hidden: int, dropout: float = 0.1) -> Heads:
+def load_heads(path: Path, dim: int, config: HeadConfig) -> Heads:
     """Read weights written by save_heads."""
     from safetensors.torch import load_file
 
-    heads = Heads(dim, hidden, dropout)
+    heads = Heads.from_config(dim, config)
     heads.load_state_dict(load_file(str(path)))
     heads.eval()
     return heads

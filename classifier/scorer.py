@@ -8,9 +8,9 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from classifier.encoder import DEFAULT_BACKBONE, DEFAULT_BATCH_SIZE, Encoder
+from classifier.encoder import DEFAULT_BACKBONE, DEFAULT_BATCH_SIZE, Encoder, resolve_backbone
 from classifier.errors import ModelNotFoundError
-from classifier.heads import Heads, load_heads
+from classifier.heads import HeadConfig, Heads, load_heads
 from classifier.scores import Scores
 
 HEADS_FILE = "heads.safetensors"
@@ -62,7 +62,7 @@ class Scorer:
         recorded = meta.get("backbone") or DEFAULT_BACKBONE
         chosen = backbone or recorded
         model_id = meta["model_id"]
-        if chosen != recorded:
+        if chosen != recorded and resolve_backbone(chosen) != resolve_backbone(recorded):
             warnings.warn(
                 f"heads were trained on backbone {recorded!r}, scoring with {chosen!r}",
                 stacklevel=2,
@@ -84,11 +84,9 @@ class Scorer:
                 f"backbone {chosen!r} gives {encoder.dim} features, heads expect {meta['dim']}; "
                 "retrain with `stablewatch train --backbone ...`"
             )
-        cfg = meta.get("heads", {})
-        heads = load_heads(
-            model_dir / HEADS_FILE, encoder.dim, int(cfg.get("hidden", 0)),
-            float(cfg.get("dropout", 0.1)),
-        )
+        known = HeadConfig.__dataclass_fields__
+        config = HeadConfig(**{k: v for k, v in meta.get("heads", {}).items() if k in known})
+        heads = load_heads(model_dir / HEADS_FILE, encoder.dim, config)
         return cls(encoder, heads, model_id, meta)
 
     def score(

@@ -8,6 +8,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,12 +16,13 @@ import numpy as np
 
 from classifier.encoder import CHANNELS, DEFAULT_BACKBONE, Encoder, backbone_short_name
 from classifier.evaluate import evaluate, load_examples
-from classifier.heads import IGNORE, HeadConfig, fit_heads, save_heads
+from classifier.heads import IGNORE, MLP, HeadConfig, fit_heads, save_heads
 from classifier.model_card import render_card
 from classifier.scorer import CARD_FILE, HEADS_FILE, META_FILE, Scorer
 from classifier.scores import SPECULATION_LABELS, STANCE_LABELS, Scores
 
 REQUIRED = ("text", "relevant", "stance", "speculation")
+DEFAULT_HEADS = replace(MLP, members=5)
 
 
 def load_training(train_dir: Path) -> tuple[list[dict], dict]:
@@ -177,7 +179,7 @@ def train(
     """
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
-    config = config or HeadConfig()
+    config = config or DEFAULT_HEADS
     rng_seed(seed)
     rows, load_info = load_training(Path(train_dir))
     counts = label_counts(rows)
@@ -237,7 +239,7 @@ def train(
     say(f"wrote {model_id} to {out_dir} in {meta['training_seconds']:.1f}s")
     return {"model_id": model_id, "out_dir": str(out_dir), "n_texts": len(rows),
             "label_counts": counts, "training_seconds": meta["training_seconds"],
-            "cv": meta["cv"], "dev": meta.get("dev"), "cv_result": cv, "dev_result": dev}
+            "cv": meta["cv"], "dev": meta.get("dev")}
 
 
 def rng_seed(seed: int) -> None:

@@ -1,0 +1,137 @@
+"""Compare encoder channels and head variants by k-fold CV on the training data (+ dev).
+
+Selection is by cross-validation on data/train; the dev figures are printed alongside as a
+check, never used to fit anything. Writes a markdown table (for the model card) to
+benchmarks/results/compare_heads.md.
+
+    python benchmarks/compare_heads.py [--dev ../shared/eval/dev.jsonl] [--int8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from classifier.encoder import Encoder  # noqa: E402
+from classifier.evaluate import evaluate, load_examples  # noqa: E402
+from classifier.heads import MLP, HeadConfig, fit_heads  # noqa: E402
+from classifier.train import (  # noqa: E402
+    cross_validate,
+    label_arrays,
+    load_training,
+    scores_from_probs,
+    summary,
+)
+
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def features_for(encoders: dict, key: str, texts: list[str]) -> tuple[np.ndarray, float]:
+    """Encode (cached in the temp dir by channel and text hash, so reruns are quick)."""
+    digest = hashlib.sha256("\x00".join([key, *texts]).encode()).hexdigest()[:16]
+    cache = Path(tempfile.gettempdir()) / f"sw-features-{digest}.npz"
+    if cache.exists():
+        with np.load(cache) as z:
+            return z["x"], float(z["seconds"])
+    start = time.perf_counter()
+    x = encoders[key].encode(texts)
+    seconds = time.perf_counter() - start
+    np.savez(cache, x=x, seconds=seconds)
+    return x, seconds
+
+
+def line(name: str, cv: dict, dev: dict | None, seconds: float) -> str:
+    def cells(s: dict) -> list[str]:
+        out = []
+        for sl in ("all", "en", "zh"):
+            r = s.get(sl)
+            out.append("-" if r is None else
+                       f"{r['relevance_f1']:.3f} / {r['stance_macro_f1']:.3f} / "
+                       f"{r['speculation_macro_f1']:.3f}")
+        return out
+
+    dev_cells = cells(summary(dev)) if dev else ["-", "-", "-"]
+    return "| " + " | ".join([name, *cells(summary(cv)), *dev_cells, f"{seconds:.0f}"]) + " |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train-dir", type=Path, default=ROOT / "data" / "train")
+    parser.add_argument("--dev", type=Path, default=None)
+    parser.add_argument("--int8", action="store_true", help="also try the int8 backbone")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--only", default="", help="comma-separated substrings of variant names")
+    args = parser.parse_args()
+
+    rows, _ = load_training(args.train_dir)
+    texts = [r["text"] for r in rows]
+    dev = load_examples(args.dev) if args.dev else None
+    print(f"{len(rows)} training texts; dev: {len(dev) if dev else 'none'}", flush=True)
+
+    encoders = {"backbone": Encoder(channels=("backbone",)), "use": Encoder(channels=("use",)),
+                "cues": Encoder(channels=("cues",))}
+    if args.int8:
+        encoders["backbone-int8"] = Encoder(channels=("backbone",), quantize=True)
+    feats, dev_feats, secs = {}, {}, {}
+    for key in encoders:
+        feats[key], secs[key] = features_for(encoders, key, texts)
+        if dev:
+            dev_feats[key], _ = features_for(encoders, key, [e["text"] for e in dev])
+        print(f"encoded with {key}: {secs[key]:.1f}s", flush=True)
+
+    mlp = MLP
+    ens = replace(MLP, members=5)
+    variants: list[tuple[str, list[str], HeadConfig]] = [
+        ("use, linear", ["use"], HeadConfig()),
+        ("minilm, linear", ["backbone"], HeadConfig()),
+        ("minilm+use, linear", ["backbone", "use"], HeadConfig()),
+        ("minilm+use+cues, linear", ["backbone", "use", "cues"], HeadConfig()),
+        ("use, mlp 256", ["use"], mlp),
+        ("minilm+use, mlp 256", ["backbone", "use"], mlp),
+        ("use+cues, mlp 256", ["use", "cues"], mlp),
+        ("minilm+use+cues, mlp 256", ["backbone", "use", "cues"], mlp),
+        ("minilm+use+cues, 5 x mlp 256", ["backbone", "use", "cues"], ens),
+    ]
+    if args.int8:
+        variants.append(("minilm int8+use+cues, 5 x mlp 256", ["backbone-int8", "use", "cues"],
+                         ens))
+    if args.only:
+        variants = [v for v in variants if any(o in v[0] for o in args.only.split(","))]
+
+    header = ("| variant | CV all (rel F1 / stance / spec) | CV en | CV zh | dev all | dev en | "
+              "dev zh | encode s |")
+    lines = [header, "|" + " --- |" * 8]
+    rel, stance, spec = label_arrays(rows)
+    for name, keys, config in variants:
+        x = np.concatenate([feats[k] for k in keys], axis=1)
+        cv = cross_validate(x, rows, config, args.folds, args.seed)
+        dev_result = None
+        if dev:
+            heads = fit_heads(x, rel, stance, spec, config, args.seed)
+            xd = np.concatenate([dev_feats[k] for k in keys], axis=1)
+            dev_result = evaluate(dev, scores_from_probs(*heads.predict(xd), name))
+        lines.append(line(name, cv, dev_result, sum(secs[k] for k in keys)))
+        print(lines[-1], flush=True)
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / ("compare_heads.md" if not args.only else "compare_heads_partial.md")
+    out.write_text(f"{len(rows)} training texts, {args.folds}-fold CV (seed {args.seed}); "
+                   "cells are relevance F1 / stance macro-F1 / speculation macro-F1.\n\n"
+                   + "\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
