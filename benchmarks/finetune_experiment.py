@@ -29,7 +29,13 @@ if str(ROOT) not in sys.path:
 from classifier.encoder import Encoder  # noqa: E402
 from classifier.evaluate import evaluate, load_examples  # noqa: E402
 from classifier.heads import IGNORE, HeadConfig, Heads, _class_weights, fit_heads  # noqa: E402
-from classifier.train import label_arrays, load_training, scores_from_probs, summary  # noqa: E402
+from classifier.train import (  # noqa: E402
+    DEFAULT_HEADS,
+    label_arrays,
+    load_training,
+    scores_from_probs,
+    summary,
+)
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -114,6 +120,7 @@ def main() -> None:
     parser.add_argument("--dev", type=Path, default=None)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--skip-finetune", action="store_true", help="frozen rows only")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
 
@@ -122,7 +129,7 @@ def main() -> None:
     texts = [r["text"] for r in rows]
     rel, stance, spec = label_arrays(rows)
     dev = load_examples(args.dev) if args.dev else None
-    enc = Encoder()
+    enc = Encoder(quantize=False)  # fine-tuning needs float weights
     use = enc.encode_use(texts)
     dev_use = enc.encode_use([e["text"] for e in dev]) if dev else None
 
@@ -157,6 +164,22 @@ def main() -> None:
 
     lines.append(judge("frozen MiniLM + USE, linear heads", frozen_predict, frozen_s))
     print(lines[-1], flush=True)
+
+    start = time.perf_counter()
+    enc8 = Encoder()  # what `stablewatch train` ships: int8 MiniLM + USE + cues, MLP ensemble
+    shipped_x = enc8.encode(texts)
+    shipped = fit_heads(shipped_x[tr], *labels, DEFAULT_HEADS, args.seed)
+    shipped_s = time.perf_counter() - start
+
+    def shipped_predict(t, u, idx):
+        return shipped.predict(enc8.encode([t[i] for i in idx]))
+
+    lines.append(judge("frozen int8 MiniLM + USE + cues, 5 x MLP (shipped)", shipped_predict,
+                       shipped_s))
+    print(lines[-1], flush=True)
+    if args.skip_finetune:
+        print("\n".join(lines))
+        return
 
     start = time.perf_counter()
     tuned = finetune(enc, [texts[i] for i in tr], use[tr], labels, args.seed, args.epochs)

