@@ -74,13 +74,13 @@ def run_naive(texts: list[str], backbone: str | None) -> dict:
 
 
 def run_scorer(texts: list[str], model_dir: Path, batch_size: int | None,
-               fp32: bool = False) -> dict:
+               precision: str | None = None) -> dict:
     from classifier.encoder import Encoder
     from classifier.scorer import Scorer
 
     scorer = Scorer.load(model_dir)
-    if fp32 and scorer.encoder.quantize:  # speed only: same heads on the float32 encoder
-        scorer.encoder = Encoder(scorer.encoder.backbone, scorer.encoder.channels, False)
+    if precision:  # speed only: the same heads on another arithmetic
+        scorer.encoder = Encoder(scorer.encoder.backbone, scorer.encoder.channels, precision)
     if batch_size:
         scorer.batch_size = batch_size
     scorer.score(texts[:8])  # warm-up
@@ -89,17 +89,17 @@ def run_scorer(texts: list[str], model_dir: Path, batch_size: int | None,
     seconds = time.perf_counter() - start
     assert len(scores) == len(texts)
     return {"mode": "scorer", "model_id": scorer.model_id, "batch_size": scorer.batch_size,
-            "quantize": scorer.encoder.quantize, "threads": scorer.encoder.threads,
+            "precision": scorer.encoder.precision, "threads": scorer.encoder.threads,
             "texts": len(texts), "seconds": seconds, "texts_per_s": len(texts) / seconds,
             "peak_mb": peak_mb()}
 
 
 def child(args: argparse.Namespace, mode: str, batch_size: int | None = None,
-          fp32: bool = False) -> dict:
+          precision: str | None = None) -> dict:
     cmd = [sys.executable, __file__, "--child", mode, "--n", str(args.n),
            "--model-dir", str(args.model_dir)]
-    if fp32:
-        cmd.append("--fp32")
+    if precision:
+        cmd += ["--precision", precision]
     if args.texts:
         cmd += ["--texts", str(args.texts)]
     if batch_size:
@@ -115,7 +115,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=256)
     parser.add_argument("--batch-sizes", default="", help="also time these, e.g. 8,16,64")
     parser.add_argument("--batch-size", type=int, default=None)
-    parser.add_argument("--fp32", action="store_true", help="time the float32 encoder too")
+    parser.add_argument("--precisions", default="", help="also time these, e.g. fp32,int8")
+    parser.add_argument("--precision", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--child", choices=("naive", "scorer"), default=None)
     args = parser.parse_args()
 
@@ -125,7 +126,7 @@ def main() -> None:
             result = run_naive(texts, json.loads((args.model_dir / "meta.json").read_text())
                                .get("backbone"))
         else:
-            result = run_scorer(texts, args.model_dir, args.batch_size, args.fp32)
+            result = run_scorer(texts, args.model_dir, args.batch_size, args.precision)
         print(json.dumps(result))
         return
 
@@ -135,14 +136,15 @@ def main() -> None:
     naive = child(args, "naive")
     scorer = child(args, "scorer")
     rows = [naive, scorer]
-    if args.fp32:
-        rows.append(child(args, "scorer", None, fp32=True))
+    for precision in filter(None, (p.strip() for p in args.precisions.split(","))):
+        rows.append(child(args, "scorer", None, precision))
     for bs in filter(None, (int(b) for b in args.batch_sizes.split(",") if b.strip())):
         rows.append(child(args, "scorer", bs))
     print(f"{'mode':<24}{'texts/s':>10}{'seconds':>10}{'peak MB':>10}")
     for r in rows:
         name = r["mode"] if r["mode"] == "naive" else f"scorer bs={r['batch_size']}"
-        name += " int8" if r.get("quantize") else (" fp32" if r["mode"] == "scorer" else "")
+        if r["mode"] == "scorer":
+            name += f" {r['precision']}"
         print(f"{name:<24}{r['texts_per_s']:>10.1f}{r['seconds']:>10.2f}{r['peak_mb']:>10.0f}")
     speedup = scorer["texts_per_s"] / naive["texts_per_s"]
     print(f"speed-up (all three outputs): {speedup:.1f}x (target >= 8x)")

@@ -80,10 +80,14 @@ def main() -> None:
     dev = load_examples(args.dev) if args.dev else None
     print(f"{len(rows)} training texts; dev: {len(dev) if dev else 'none'}", flush=True)
 
-    encoders = {"backbone": Encoder(channels=("backbone",)), "use": Encoder(channels=("use",)),
-                "cues": Encoder(channels=("cues",))}
+    encoders = {
+        "backbone": Encoder(channels=("backbone",), precision="fp32"),
+        "backbone-bf16": Encoder(channels=("backbone",), precision="bf16"),
+        "use": Encoder(channels=("use",)),
+        "cues": Encoder(channels=("cues",)),
+    }
     if args.int8:
-        encoders["backbone-int8"] = Encoder(channels=("backbone",), quantize=True)
+        encoders["backbone-int8"] = Encoder(channels=("backbone",), precision="int8")
     feats, dev_feats, secs = {}, {}, {}
     for key in encoders:
         feats[key], secs[key] = features_for(encoders, key, texts)
@@ -103,6 +107,7 @@ def main() -> None:
         ("use+cues, mlp 256", ["use", "cues"], mlp),
         ("minilm+use+cues, mlp 256", ["backbone", "use", "cues"], mlp),
         ("minilm+use+cues, 5 x mlp 256", ["backbone", "use", "cues"], ens),
+        ("minilm bf16+use+cues, 5 x mlp 256", ["backbone-bf16", "use", "cues"], ens),
     ]
     if args.int8:
         variants.append(("minilm int8+use+cues, 5 x mlp 256", ["backbone-int8", "use", "cues"],

@@ -129,7 +129,7 @@ def main() -> None:
     texts = [r["text"] for r in rows]
     rel, stance, spec = label_arrays(rows)
     dev = load_examples(args.dev) if args.dev else None
-    enc = Encoder(quantize=False)  # fine-tuning needs float weights
+    enc = Encoder(precision="fp32")  # fine-tuning needs float weights
     use = enc.encode_use(texts)
     dev_use = enc.encode_use([e["text"] for e in dev]) if dev else None
 
@@ -166,7 +166,7 @@ def main() -> None:
     print(lines[-1], flush=True)
 
     start = time.perf_counter()
-    enc8 = Encoder()  # what `stablewatch train` ships: int8 MiniLM + USE + cues, MLP ensemble
+    enc8 = Encoder()  # as shipped: MiniLM (bf16 where native) + USE + cues, MLP ensemble
     shipped_x = enc8.encode(texts)
     shipped = fit_heads(shipped_x[tr], *labels, DEFAULT_HEADS, args.seed)
     shipped_s = time.perf_counter() - start
@@ -174,8 +174,8 @@ def main() -> None:
     def shipped_predict(t, u, idx):
         return shipped.predict(enc8.encode([t[i] for i in idx]))
 
-    lines.append(judge("frozen int8 MiniLM + USE + cues, 5 x MLP (shipped)", shipped_predict,
-                       shipped_s))
+    name = f"frozen {enc8.precision} MiniLM + USE + cues, 5 x MLP (shipped)"
+    lines.append(judge(name, shipped_predict, shipped_s))
     print(lines[-1], flush=True)
     if args.skip_finetune:
         print("\n".join(lines))

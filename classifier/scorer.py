@@ -34,6 +34,12 @@ def read_meta(model_dir: Path) -> dict:
     return json.loads(meta_path.read_text(encoding="utf-8"))
 
 
+def _precision(meta: dict) -> str:
+    """int8 heads need the int8 encoder; fp32 and bf16 embeddings agree (cosine 0.9999), so
+    either uses what this CPU runs best."""
+    return "int8" if meta.get("precision") == "int8" else "auto"
+
+
 class Scorer:
     """Scores texts for relevance, stance and speculation with one trained artefact."""
 
@@ -73,12 +79,14 @@ class Scorer:
             encoder = Encoder(
                 chosen,
                 channels=channels,
-                quantize=bool(meta.get("quantize", False)),
+                precision=_precision(meta),
                 max_tokens=int(meta.get("max_tokens", 256)),
                 max_chunks=int(meta.get("max_chunks", 8)),
             )
-        elif encoder.channels != channels or encoder.quantize != bool(meta.get("quantize")):
-            raise ValueError("the shared encoder does not match the artefact's channels/quantize")
+        elif encoder.channels != channels or (encoder.precision == "int8") != (
+            _precision(meta) == "int8"
+        ):
+            raise ValueError("the shared encoder does not match the artefact's channels/precision")
         if encoder.dim != int(meta["dim"]):
             raise ValueError(
                 f"backbone {chosen!r} gives {encoder.dim} features, heads expect {meta['dim']}; "

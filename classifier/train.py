@@ -17,7 +17,7 @@ import numpy as np
 from classifier.encoder import (
     CHANNELS,
     DEFAULT_BACKBONE,
-    DEFAULT_QUANTIZE,
+    DEFAULT_PRECISION,
     Encoder,
     backbone_short_name,
 )
@@ -145,7 +145,7 @@ def make_model_id(heads_path: Path, settings: dict) -> str:
         parts.append(backbone_short_name(settings["backbone"]))
     if "use" in channels:
         parts.append("use")
-    if settings.get("quantize"):
+    if settings.get("precision") == "int8":
         parts.append("int8")
     parts.append(digest.hexdigest()[:8])
     return "-".join(parts)
@@ -171,7 +171,7 @@ def train(
     progress: Callable[[str], None] | None = None,
     *,
     channels: Sequence[str] = CHANNELS,
-    quantize: bool = DEFAULT_QUANTIZE,
+    precision: str = DEFAULT_PRECISION,
     config: HeadConfig | None = None,
     cv_folds: int = 5,
     dev_path: Path | None = None,
@@ -192,7 +192,7 @@ def train(
     say(f"loaded {len(rows)} texts from {len(load_info['files'])} files")
 
     if encoder is None:
-        encoder = Encoder(backbone, channels=channels, quantize=quantize)
+        encoder = Encoder(backbone, channels=channels, precision=precision)
     t0 = time.perf_counter()
     features = encoder.encode([r["text"] for r in rows])
     encode_seconds = time.perf_counter() - t0
@@ -212,7 +212,7 @@ def train(
     settings = {
         "backbone": encoder.backbone or DEFAULT_BACKBONE,
         "channels": list(encoder.channels),
-        "quantize": encoder.quantize,
+        "precision": encoder.precision,
         "max_tokens": encoder.max_tokens,
         "max_chunks": encoder.max_chunks,
         "dim": encoder.dim,

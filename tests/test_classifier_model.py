@@ -124,3 +124,13 @@ def test_long_text_is_chunked_and_pooled(encoder):
     assert feats.shape == (3, encoder.dim)
     assert np.allclose(feats[0], feats[2], atol=1e-5)  # batching does not change a text
     assert np.isfinite(feats).all()
+
+
+def test_features_do_not_depend_on_batch_neighbours(encoder):
+    texts = [t for t, *_ in TINY] + ["x " * 400]
+    together = encoder.encode(texts)
+    alone = np.stack([encoder.encode([t])[0] for t in texts])
+    b = encoder.backbone_dim
+    cos = (together[:, :b] * alone[:, :b]).sum(1)
+    assert cos.min() > 0.999
+    assert np.allclose(together[:, b:], alone[:, b:], atol=1e-4)
