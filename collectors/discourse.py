@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from collectors.cursors import Window, take_oldest
-from collectors.http import (
-    FETCH_ERRORS,
-    HttpClient,
-    HttpSettings,
-    HttpStatusError,
-    describe_error,
-)
+from collectors.http import HttpClient, HttpStatusError
 from collectors.lang import guess_lang
-from collectors.match import KeywordMatcher
-from collectors.post import Harvest, Post
+from collectors.post import Post
 from collectors.text import clean_text
+from collectors.threads import Hit, ThreadSearchCollector
 
 _SHOWN_POST_TYPES = {1, 2}  # regular and moderator posts; not small actions or whispers
 _POSTS_PER_REQUEST = 20
@@ -51,7 +45,7 @@ def _likes(post: Mapping[str, Any]) -> int | None:
     return None
 
 
-class DiscourseCollector:
+class DiscourseCollector(ThreadSearchCollector[DiscourseSettings]):
     """Searches each query (`discourse/<name>/<query>`) newest first and fetches the topics hit.
 
     `source` is "discourse:<host>" so ids never collide between forums; `community` is the
@@ -66,51 +60,22 @@ class DiscourseCollector:
     """
 
     def __init__(self, settings: DiscourseSettings, client: HttpClient | None = None) -> None:
-        self.settings = settings
-        self.client = client or HttpClient(HttpSettings(timeout=settings.timeout))
-        self.matcher = KeywordMatcher(settings.keywords)
-        self.base_url = settings.base_url.rstrip("/")
+        super().__init__(settings, client)
         self.source = f"discourse:{urlsplit(self.base_url).hostname or self.base_url}"
 
-    def harvest(
-        self, cursors: Mapping[str, str], since: datetime, revisit: Sequence[str] = ()
-    ) -> Iterator[Harvest]:
-        fetched: set[str] = set()
-        for query in self.settings.queries:
-            yield self._search(query, cursors, since, fetched)
-        for topic_id in dict.fromkeys(str(t).split("/")[0] for t in revisit):
-            if topic_id not in fetched:
-                yield self._revisit(topic_id)
+    def _search_key(self, query: str) -> str:
+        return f"discourse/{self.settings.name}/{query}"
 
-    def _search(
-        self, query: str, cursors: Mapping[str, str], since: datetime, fetched: set[str]
-    ) -> Harvest:
-        key = f"discourse/{self.settings.name}/{query}"
-        window = Window(cursors.get(key), since)
-        start = self.client.requests
-        posts: list[Post] = []
-        error = None
-        try:
-            for topic_id, hit_time in self._topics_hit(query, window):
-                thread = self._topic(topic_id)
-                fetched.add(topic_id)
-                if not self.matcher.keywords or any(self.matcher.matches(p.text) for p in thread):
-                    posts += [p for p in thread if p.created_utc >= window.since]
-                window.cover(hit_time)
-        except FETCH_ERRORS as exc:
-            error = describe_error(exc)
-        return Harvest(self.source, key, posts, window.cursor, error, self.client.requests - start)
+    def _thread_key(self, thread_id: str) -> str:
+        return f"discourse/{self.settings.name}/thread/{thread_id}"
 
-    def _revisit(self, topic_id: str) -> Harvest:
-        key = f"discourse/{self.settings.name}/thread/{topic_id}"
-        start = self.client.requests
-        try:
-            posts, error = self._topic(topic_id), None
-        except FETCH_ERRORS as exc:
-            posts, error = [], describe_error(exc)
-        return Harvest(self.source, key, posts, None, error, self.client.requests - start)
+    def _thread_id(self, revisit_id: str) -> str:
+        return revisit_id.split("/")[0]  # a reply's id is "<topic_id>/<post_number>"
 
-    def _topics_hit(self, query: str, window: Window) -> list[tuple[str, datetime]]:
+    def _kept(self, thread: list[Post], window: Window) -> list[Post]:
+        return [p for p in thread if p.created_utc >= window.since]
+
+    def _hits(self, query: str, window: Window) -> list[Hit]:
         """Topics with search hits newer than the cursor, each with its newest such hit,
         oldest first and at most `max_topics` (plus ties), so the cursor can advance
         topic by topic without passing the ones left for the next run."""
@@ -129,10 +94,11 @@ class DiscourseCollector:
             more = (data.get("grouped_search_result") or {}).get("more_full_page_results")
             if not hits or not more:
                 break
-        ordered = sorted(latest.items(), key=lambda item: (item[1], item[0]))
-        return take_oldest(ordered, self.settings.max_topics, lambda item: item[1])
+        topics = [Hit(topic, when) for topic, when in latest.items()]
+        ordered = sorted(topics, key=lambda hit: (hit.when, hit.thread_id))
+        return take_oldest(ordered, self.settings.max_topics, lambda hit: hit.when)
 
-    def _topic(self, topic_id: str) -> list[Post]:
+    def _thread(self, topic_id: str, hit: Hit | None) -> list[Post]:
         """All shown posts of a topic in post order; [] when it is gone or private."""
         try:
             topic = self.client.get_json(f"{self.base_url}/t/{topic_id}.json")

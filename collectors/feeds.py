@@ -97,7 +97,7 @@ class FeedCollector:
         try:
             for post in self._entries(window):
                 window.cover(post.created_utc)
-                if not self.matcher.keywords or self.matcher.matches(post.text):
+                if self.matcher.matches_any([post.text]):
                     posts.append(post)
         except (*FETCH_ERRORS, MalformedFeed) as exc:
             error = str(exc) if isinstance(exc, MalformedFeed) else describe_error(exc)

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from collectors.cursors import Window, take_oldest
-from collectors.http import (
-    FETCH_ERRORS,
-    HttpClient,
-    HttpSettings,
-    HttpStatusError,
-    describe_error,
-)
+from collectors.http import HttpStatusError, describe_error
 from collectors.lang import guess_lang
-from collectors.match import KeywordMatcher
-from collectors.post import Harvest, Post
+from collectors.post import Post
 from collectors.text import clean_text
+from collectors.threads import Hit, ThreadSearchCollector
 
 _PARAGRAPH = re.compile(r"(?i)<p\b")
 
@@ -46,7 +40,7 @@ def _created(node: Mapping[str, Any]) -> datetime:
     return datetime.fromisoformat(str(node["created_at"])).astimezone(UTC)
 
 
-class HackerNewsCollector:
+class HackerNewsCollector(ThreadSearchCollector[HackerNewsSettings]):
     """Searches stories per query (`hn/search/<query>`), then fetches each story's tree.
 
     A story thread is kept when its title, text or any comment mentions a keyword (all
@@ -56,57 +50,18 @@ class HackerNewsCollector:
 
     source = "hackernews"
 
-    def __init__(self, settings: HackerNewsSettings, client: HttpClient | None = None) -> None:
-        self.settings = settings
-        self.client = client or HttpClient(HttpSettings(timeout=settings.timeout))
-        self.matcher = KeywordMatcher(settings.keywords)
-        self.base_url = settings.base_url.rstrip("/")
+    def _search_key(self, query: str) -> str:
+        return f"hn/search/{query}"
 
-    def harvest(
-        self, cursors: Mapping[str, str], since: datetime, revisit: Sequence[str] = ()
-    ) -> Iterator[Harvest]:
-        fetched: set[str] = set()
-        for query in self.settings.queries:
-            yield self._search(query, cursors, since, fetched)
-        for story_id in dict.fromkeys(str(s) for s in revisit):
-            if story_id not in fetched:
-                yield self._revisit(story_id)
+    def _thread_key(self, thread_id: str) -> str:
+        return f"hn/thread/{thread_id}"
 
-    def _search(
-        self, query: str, cursors: Mapping[str, str], since: datetime, fetched: set[str]
-    ) -> Harvest:
-        key = f"hn/search/{query}"
-        window = Window(cursors.get(key), since)
-        start = self.client.requests
-        posts: list[Post] = []
-        error = None
-        try:
-            for hit in self._new_stories(query, window):
-                story_id = str(hit["objectID"])
-                thread = self._thread(story_id, hit)
-                if not self.matcher.keywords or any(self.matcher.matches(p.text) for p in thread):
-                    posts.extend(thread)
-                fetched.add(story_id)
-                window.cover(_created(hit))
-        except FETCH_ERRORS as exc:
-            error = describe_error(exc)
-        return Harvest(self.source, key, posts, window.cursor, error, self.client.requests - start)
+    def _revisit_error(self, exc: Exception) -> str | None:
+        if isinstance(exc, HttpStatusError) and exc.status == 404:
+            return None  # a story gone since is not an error
+        return describe_error(exc)
 
-    def _revisit(self, story_id: str) -> Harvest:
-        key = f"hn/thread/{story_id}"
-        start = self.client.requests
-        posts: list[Post] = []
-        error = None
-        try:
-            posts = self._thread(story_id, None)
-        except HttpStatusError as exc:
-            if exc.status != 404:  # a story gone since is not an error
-                error = describe_error(exc)
-        except FETCH_ERRORS as exc:
-            error = describe_error(exc)
-        return Harvest(self.source, key, posts, None, error, self.client.requests - start)
-
-    def _new_stories(self, query: str, window: Window) -> list[dict[str, Any]]:
+    def _hits(self, query: str, window: Window) -> list[Hit]:
         """Stories created after the window start, oldest first, `max_stories` (plus ties).
 
         Algolia sorts newest first; when there are more pages than one, the last two pages
@@ -133,17 +88,19 @@ class HackerNewsCollector:
                 hits += first["hits"]
         unique = {str(h["objectID"]): h for h in hits if window.is_new(_created(h))}
         ordered = sorted(unique.values(), key=lambda h: (_created(h), str(h["objectID"])))
-        return take_oldest(ordered, self.settings.max_stories, _created)
+        stories = take_oldest(ordered, self.settings.max_stories, _created)
+        return [Hit(str(h["objectID"]), _created(h), h) for h in stories]
 
-    def _thread(self, story_id: str, hit: Mapping[str, Any] | None) -> list[Post]:
+    def _thread(self, story_id: str, hit: Hit | None) -> list[Post]:
         """The story and its comments, parents before children."""
         try:
             item = self.client.get_json(f"{self.base_url}/items/{story_id}")
         except HttpStatusError as exc:
-            if exc.status != 404 or hit is None:
+            if exc.status != 404 or hit is None or hit.data is None:
                 raise
             # Gone since the search: keep what the search knew, without comments.
-            item = {**hit, "id": story_id, "text": hit.get("story_text"), "children": []}
+            known = hit.data
+            item = {**known, "id": story_id, "text": known.get("story_text"), "children": []}
         posts: list[Post] = []
         stack: list[tuple[Mapping[str, Any], str | None]] = [(item, None)]
         while stack:

@@ -25,7 +25,13 @@ class KeywordMatcher:
         )
 
     def matches(self, text: str | None) -> bool:
+        """The text mentions a keyword; always False when there are no keywords."""
         return bool(text and self._regex and self._regex.search(text))
+
+    def matches_any(self, texts: Iterable[str | None]) -> bool:
+        """The filter collectors apply: True when there are no keywords (nothing is
+        filtered out), else whether any of the texts mentions a keyword."""
+        return not self.keywords or any(self.matches(t) for t in texts)
 
     def found(self, text: str | None) -> list[str]:
         """The distinct keywords found, lower-cased, in order of first appearance."""

@@ -217,12 +217,8 @@ class RedditCollector:
 
     def _matches(self, submission: Submission) -> bool:
         """Title or selftext mentions a keyword; with no keywords configured, all match."""
-        if not self.matcher.keywords:
-            return True
         data = vars(submission)
-        return self.matcher.matches(clean_text(data.get("title"))) or self.matcher.matches(
-            clean_text(data.get("selftext"))
-        )
+        return self.matcher.matches_any(clean_text(data.get(k)) for k in ("title", "selftext"))
 
     def _harvest_listing(
         self,
