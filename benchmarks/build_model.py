@@ -23,6 +23,7 @@ from classifier.train import summary, train  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results"
 SECTIONS = (
     ("compare_heads.md", "What was tried: encoder channels and heads (5-fold CV + dev)"),
+    ("style_shift.md", "Style-shift check: social-media texts -> article texts"),
     ("finetune.md", "What was tried: fine-tuning MiniLM vs frozen heads (80/20 hold-out + dev)"),
     ("finetune_frozen.md", "Frozen heads as shipped, on the same hold-out split"),
     ("bench.md", "Speed (benchmarks/bench_scorer.py)"),

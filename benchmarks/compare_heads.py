@@ -1,5 +1,8 @@
 """Compare encoder channels and head variants by k-fold CV on the training data (+ dev).
 
+``--split articles`` instead trains on the social-media files and tests on the article
+files: a style-shift check that uses training data only.
+
 Selection is by cross-validation on data/train; the dev figures are printed alongside as a
 check, never used to fit anything. Writes a markdown table (for the model card) to
 benchmarks/results/compare_heads.md.
@@ -72,6 +75,7 @@ def main() -> None:
     parser.add_argument("--int8", action="store_true", help="also try the int8 backbone")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--split", choices=("cv", "articles"), default="cv")
     parser.add_argument("--only", default="", help="comma-separated substrings of variant names")
     args = parser.parse_args()
 
@@ -115,13 +119,20 @@ def main() -> None:
     if args.only:
         variants = [v for v in variants if any(o in v[0] for o in args.only.split(","))]
 
-    header = ("| variant | CV all (rel F1 / stance / spec) | CV en | CV zh | dev all | dev en | "
-              "dev zh | encode s |")
+    what = "CV" if args.split == "cv" else "articles"
+    header = (f"| variant | {what} all (rel F1 / stance / spec) | {what} en | {what} zh | "
+              "dev all | dev en | dev zh | encode s |")
     lines = [header, "|" + " --- |" * 8]
     rel, stance, spec = label_arrays(rows)
+    articles = np.array(["articles" in r["source_file"] for r in rows])
     for name, keys, config in variants:
         x = np.concatenate([feats[k] for k in keys], axis=1)
-        cv = cross_validate(x, rows, config, args.folds, args.seed)
+        if args.split == "cv":
+            cv = cross_validate(x, rows, config, args.folds, args.seed)
+        else:  # style shift: learn from the social-media files, test on the article files
+            tr, te = np.where(~articles)[0], np.where(articles)[0]
+            held = fit_heads(x[tr], rel[tr], stance[tr], spec[tr], config, args.seed)
+            cv = evaluate([rows[i] for i in te], scores_from_probs(*held.predict(x[te]), name))
         dev_result = None
         if dev:
             heads = fit_heads(x, rel, stance, spec, config, args.seed)
@@ -131,8 +142,12 @@ def main() -> None:
         print(lines[-1], flush=True)
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / ("compare_heads.md" if not args.only else "compare_heads_partial.md")
-    out.write_text(f"{len(rows)} training texts, {args.folds}-fold CV (seed {args.seed}); "
+    stem = "compare_heads" if args.split == "cv" else "style_shift"
+    out = RESULTS / (f"{stem}.md" if not args.only else f"{stem}_partial.md")
+    setup = (f"{args.folds}-fold CV (seed {args.seed})" if args.split == "cv" else
+             f"trained on the {int((~articles).sum())} social-media texts, tested on the "
+             f"{int(articles.sum())} article texts (*_articles.jsonl)")
+    out.write_text(f"{len(rows)} training texts, {setup}; "
                    "cells are relevance F1 / stance macro-F1 / speculation macro-F1.\n\n"
                    + "\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {out}")

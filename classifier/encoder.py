@@ -120,7 +120,7 @@ def head_tail_chars(text: str, limit: int = USE_MAX_CHARS) -> str:
 
 
 class Encoder:
-    """Embeds texts into one feature vector per text (backbone channel, then USE channel)."""
+    """Embeds texts into one feature vector per text: backbone, then USE, then cue channel."""
 
     def __init__(
         self,
