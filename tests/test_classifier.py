@@ -122,3 +122,24 @@ def test_model_not_found_names_train_command(tmp_path):
 
     with pytest.raises(ModelNotFoundError, match="stablewatch train"):
         Scorer.load(tmp_path)
+
+
+def test_cue_features_count_hedges_in_both_languages():
+    from classifier.cues import CUE_DIM, CUE_NAMES, cue_features
+
+    x = cue_features(["Sources say HKMA will reportedly approve it.", "据悉，金管局或将批准。", ""])
+    assert x.shape == (3, CUE_DIM)
+    col = {name: i for i, name in enumerate(CUE_NAMES)}
+    assert x[0, col["en_hearsay"]] > 0 and x[0, col["en_modal"]] > 0
+    assert x[1, col["zh_hearsay"]] > 0 and x[1, col["zh_prediction"]] > 0
+    assert x[1, col["cjk_share"]] > 0.5 and x[0, col["cjk_share"]] == 0
+    assert not x[2].any()
+
+
+def test_precision_choices():
+    from classifier.encoder import resolve_precision
+
+    assert resolve_precision("auto") in ("bf16", "fp32")
+    assert resolve_precision("int8") == "int8"
+    with pytest.raises(ValueError):
+        resolve_precision("fp8")
