@@ -150,7 +150,9 @@ class Encoder:
     def _load_backbone(self) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar in CLI output
         path = resolve_backbone(self.backbone)
         self._tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModel.from_pretrained(path)
