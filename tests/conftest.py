@@ -30,3 +30,16 @@ def settings(tmp_path: Path, tiny_model_dir: Path) -> Settings:
         model_dir=tiny_model_dir,
         outbox=tmp_path / "outbox",
     )
+
+
+def configure_db(folder: Path, model_dir: Path, topics: str | None = None) -> Path:
+    """Write stablewatch.toml (and topics.toml when given) into folder; return the db path.
+
+    The config points at `model_dir` and an `out` outbox beside the database.
+    """
+    lines = ["[paths]", f'model_dir = "{model_dir}"', 'outbox = "out"']
+    if topics is not None:
+        (folder / "topics.toml").write_text(topics, encoding="utf-8")
+        lines.append('topics = "topics.toml"')
+    (folder / "stablewatch.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder / "sw.db"

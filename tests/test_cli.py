@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from jobs.cli import cli
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, configure_db
 
 
 def all_commands():
@@ -30,10 +30,7 @@ def test_every_command_has_help(name):
 @pytest.fixture
 def db(tmp_path, tiny_model_dir):
     """A database whose stablewatch.toml points at the tiny model."""
-    (tmp_path / "stablewatch.toml").write_text(
-        f'[paths]\nmodel_dir = "{tiny_model_dir}"\noutbox = "out"\n', encoding="utf-8"
-    )
-    return tmp_path / "sw.db"
+    return configure_db(tmp_path, tiny_model_dir)
 
 
 def run(*args):

@@ -9,6 +9,7 @@ from test_hackernews import FakeAlgolia
 
 from jobs.cli import cli
 from jobs.store import Store
+from tests.conftest import configure_db
 
 TOPICS = """
 [collect]
@@ -29,12 +30,7 @@ max_stories = 10
 def db(tmp_path, tiny_model_dir):
     with Loopback() as server:
         FakeAlgolia(server)
-        (tmp_path / "topics.toml").write_text(TOPICS.format(url=server.url), encoding="utf-8")
-        (tmp_path / "stablewatch.toml").write_text(
-            f'[paths]\ntopics = "topics.toml"\nmodel_dir = "{tiny_model_dir}"\n',
-            encoding="utf-8",
-        )
-        yield tmp_path / "sw.db"
+        yield configure_db(tmp_path, tiny_model_dir, TOPICS.format(url=server.url))
 
 
 def test_daily_collects_hacker_news_threads(db):

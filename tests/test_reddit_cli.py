@@ -9,6 +9,7 @@ from reddit_server import fixture_reddit
 
 from jobs.cli import cli
 from jobs.store import Store
+from tests.conftest import configure_db
 
 TOPICS = """
 [collect]
@@ -39,12 +40,7 @@ def db(tmp_path, fake, tiny_model_dir, monkeypatch):
     for name in ("praw_client_id", "praw_client_secret", "praw_user_agent"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no praw.ini here
-    (tmp_path / "topics.toml").write_text(TOPICS.format(url=fake.url), encoding="utf-8")
-    (tmp_path / "stablewatch.toml").write_text(
-        f'[paths]\ntopics = "topics.toml"\nmodel_dir = "{tiny_model_dir}"\noutbox = "out"\n',
-        encoding="utf-8",
-    )
-    return tmp_path / "sw.db"
+    return configure_db(tmp_path, tiny_model_dir, TOPICS.format(url=fake.url))
 
 
 def credentials(monkeypatch):
