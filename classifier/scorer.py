@@ -31,7 +31,15 @@ def read_meta(model_dir: Path) -> dict:
             f"No trained classifier heads in {model_dir} (expected {META_FILE} and {HEADS_FILE}). "
             "Train them first with `stablewatch train`."
         )
-    return json.loads(meta_path.read_text(encoding="utf-8"))
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        str(meta["model_id"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelNotFoundError(
+            f"{meta_path} is not a stablewatch model description ({exc}); "
+            "retrain with `stablewatch train`."
+        ) from exc
+    return meta
 
 
 def _precision(meta: dict) -> str:

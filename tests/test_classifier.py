@@ -143,3 +143,15 @@ def test_precision_choices():
     assert resolve_precision("int8") == "int8"
     with pytest.raises(ValueError):
         resolve_precision("fp8")
+
+
+def test_corrupt_model_description_is_a_clear_error(tmp_path):
+    from classifier.scorer import HEADS_FILE, META_FILE, read_meta
+
+    (tmp_path / HEADS_FILE).write_bytes(b"x")
+    (tmp_path / META_FILE).write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelNotFoundError, match="not a stablewatch model description"):
+        read_meta(tmp_path)
+    (tmp_path / META_FILE).write_text("{}", encoding="utf-8")
+    with pytest.raises(ModelNotFoundError, match="stablewatch train"):
+        read_meta(tmp_path)
