@@ -124,7 +124,7 @@ class Store:
         now = utcnow()
         rows = []
         posts = list(posts)
-        existing = self._existing([(p.source, p.id) for p in posts])
+        existing = self.posts_by_key([(p.source, p.id) for p in posts])
         for post in posts:
             key = (post.source, post.id)
             old = existing.get(key)
@@ -149,7 +149,10 @@ class Store:
                 self.db["posts"].upsert_all(rows, pk=("source", "post_id"))
         return counts
 
-    def _existing(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    def posts_by_key(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        """Stored posts by (source, post_id), looked up in chunks; missing keys are absent."""
         found: dict[tuple[str, str], dict[str, Any]] = {}
         for chunk in _chunks(list(keys), 400):
             where = " OR ".join("(source = ? AND post_id = ?)" for _ in chunk)
@@ -160,7 +163,7 @@ class Store:
 
     def thread_topics(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
         """Stored topic of each (source, thread_id) root post, where known."""
-        return {k: v["topic"] for k, v in self._existing(list(keys)).items()}
+        return {k: v["topic"] for k, v in self.posts_by_key(list(keys)).items()}
 
     def recent_thread_ids(self, source: str, since: str) -> list[str]:
         rows = self.db.query(

@@ -92,15 +92,8 @@ def _share(part: int, whole: int) -> float | None:
 def _thread_titles(
     store: Store, posts: Sequence[dict[str, Any]]
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    keys = {(p["source"], p["thread_id"]) for p in posts}
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for source, thread_id in keys:
-        for row in store.iter_rows(
-            "SELECT title, url, community, score FROM posts WHERE source = ? AND post_id = ?",
-            [source, thread_id],
-        ):
-            found[(source, thread_id)] = row
-    return found
+    """The root post of each thread the day's posts belong to (roots may be older)."""
+    return store.posts_by_key(sorted({(p["source"], p["thread_id"]) for p in posts}))
 
 
 def _top_threads(

@@ -104,3 +104,11 @@ def test_not_a_database(tmp_path):
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="not a usable SQLite database"):
         Store.open(path)
+
+
+def test_posts_by_key_finds_stored_posts_only(tmp_path):
+    with Store.open(tmp_path / "a.db") as store:
+        store.upsert_posts([make_post("p1"), make_post("p2")], {})
+        found = store.posts_by_key([("reddit", "p1"), ("reddit", "nope"), ("hn", "p2")])
+    assert list(found) == [("reddit", "p1")]
+    assert found[("reddit", "p1")]["body"] == "HKMA licences announced"
