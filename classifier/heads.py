@@ -64,6 +64,8 @@ class Heads(nn.Module):
         self.dim = dim
         self.register_buffer("mean", torch.zeros(dim))
         self.register_buffer("scale", torch.ones(dim))
+        # calibration: logits of relevance, stance and speculation are divided by these
+        self.register_buffer("temperature", torch.ones(3))
         self.members = nn.ModuleList(Member(dim, hidden, dropout) for _ in range(members))
 
     @classmethod
@@ -71,16 +73,21 @@ class Heads(nn.Module):
         return cls(dim, config.hidden, config.dropout, config.members)
 
     @torch.inference_mode()
-    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Probabilities: relevance (n,), stance (n, 3), speculation (n,)."""
+    def logits(self, x: np.ndarray) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """Uncalibrated logits of each member: relevance (n,), stance (n, 3), speculation (n,)."""
         self.eval()
         z = (torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)) - self.mean) / self.scale
+        return [member(z) for member in self.members]
+
+    @torch.inference_mode()
+    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Calibrated probabilities: relevance (n,), stance (n, 3), speculation (n,)."""
+        t_rel, t_stance, t_spec = self.temperature.tolist()
         rel = stance = spec = 0.0
-        for member in self.members:
-            r, s, p = member(z)
-            rel = rel + torch.sigmoid(r)
-            stance = stance + torch.softmax(s, dim=-1)
-            spec = spec + torch.sigmoid(p)
+        for r, s, p in self.logits(x):
+            rel = rel + torch.sigmoid(r / t_rel)
+            stance = stance + torch.softmax(s / t_stance, dim=-1)
+            spec = spec + torch.sigmoid(p / t_spec)
         k = len(self.members)
         return (rel / k).numpy(), (stance / k).numpy(), (spec / k).numpy()
 
@@ -155,6 +162,8 @@ def load_heads(path: Path, dim: int, config: HeadConfig) -> Heads:
     from safetensors.torch import load_file
 
     heads = Heads.from_config(dim, config)
-    heads.load_state_dict(load_file(str(path)))
+    state = load_file(str(path))
+    state.setdefault("temperature", torch.ones(3))  # artefacts from before calibration
+    heads.load_state_dict(state)
     heads.eval()
     return heads

@@ -6,7 +6,10 @@ import hashlib
 import json
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from classifier.encoder import DEFAULT_BACKBONE, DEFAULT_BATCH_SIZE, Encoder, resolve_backbone
 from classifier.errors import ModelNotFoundError
@@ -14,6 +17,8 @@ from classifier.heads import HeadConfig, Heads, load_heads
 from classifier.scores import Scores
 
 HEADS_FILE = "heads.safetensors"
+ENCODER_FILE = "encoder.safetensors"  # fine-tuned backbone layers, when the design trains them
+TUNED_HEADS_FILE = "tuned_heads.safetensors"  # the heads trained with those layers
 META_FILE = "meta.json"
 CARD_FILE = "MODEL_CARD.md"
 
@@ -48,12 +53,64 @@ def _precision(meta: dict) -> str:
     return "int8" if meta.get("precision") == "int8" else "auto"
 
 
+def load_tuned_layers(encoder: Encoder, path: Path) -> None:
+    """Attach the fine-tuned top layers stored in ``path`` as the encoder's 'tuned' channel."""
+    import copy
+
+    import torch
+    from safetensors.torch import load_file
+
+    if not path.is_file():
+        raise ModelNotFoundError(f"{path} is missing: the artefact's fine-tuned layers")
+    tuned = load_file(str(path))
+    indices = sorted({int(k.split(".")[2]) for k in tuned if k.startswith("encoder.layer.")})
+    if not indices or len(tuned) != sum(k.startswith("encoder.layer.") for k in tuned):
+        raise ValueError(f"{path} holds no fine-tuned layers of a BERT-style encoder")
+    first = indices[0]
+    layers = copy.deepcopy(encoder._model.encoder.layer[first:])
+    if len(layers) != len(indices):
+        raise ValueError(f"{path} does not fit backbone {encoder.backbone!r}")
+    state = {}
+    for key, value in tuned.items():  # encoder.layer.8.attention… -> 0.attention…
+        _, _, index, rest = key.split(".", 3)
+        state[f"{int(index) - first}.{rest}"] = value
+    with torch.no_grad():
+        layers.load_state_dict({k: v.float() for k, v in state.items()})
+    encoder.attach_tuned(layers, first)
+
+
+@dataclass(frozen=True)
+class HeadSet:
+    """Heads that read some of the encoder's channels (an artefact has one or more)."""
+
+    heads: Heads
+    channels: tuple[str, ...]
+
+    def predict(self, parts: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.heads.predict(np.concatenate([parts[c] for c in self.channels], axis=1))
+
+
+def head_set_specs(meta: dict) -> list[dict]:
+    """meta.json's head sets; artefacts from before ensembles have one, over all channels."""
+    if meta.get("head_sets"):
+        return meta["head_sets"]
+    return [{"file": HEADS_FILE, "channels": meta.get("channels", ["backbone", "use"]),
+             "config": meta.get("heads", {})}]
+
+
+def predict(head_sets: Sequence[HeadSet], parts: dict[str, np.ndarray]):
+    """Probabilities averaged over the head sets: relevance, stance (n, 3), speculation."""
+    outputs = [h.predict(parts) for h in head_sets]
+    return tuple(sum(o[k] for o in outputs) / len(outputs) for k in range(3))
+
+
 class Scorer:
     """Scores texts for relevance, stance and speculation with one trained artefact."""
 
-    def __init__(self, encoder: Encoder, heads: Heads, model_id: str, meta: dict) -> None:
+    def __init__(self, encoder: Encoder, head_sets: Sequence[HeadSet], model_id: str,
+                 meta: dict) -> None:
         self.encoder = encoder
-        self.heads = heads
+        self.head_sets = list(head_sets)
         self.model_id = model_id
         self.meta = meta
         self.batch_size = int(meta.get("batch_size", DEFAULT_BATCH_SIZE))
@@ -65,11 +122,13 @@ class Scorer:
         backbone: str | None = None,
         *,
         encoder: Encoder | None = None,
+        precision: str | None = None,
     ) -> Scorer:
         """Load heads from model_dir; backbone None means the one recorded at training time.
 
         ``encoder`` lets callers share one loaded encoder between artefacts built with the
-        same backbone, channels and quantisation.
+        same backbone, channels and quantisation; ``precision`` overrides the arithmetic
+        (for benchmarks: 'fp32', 'bf16', 'int8').
         """
         model_dir = Path(model_dir)
         meta = read_meta(model_dir)
@@ -83,14 +142,20 @@ class Scorer:
             )
             model_id += "+bb-" + hashlib.sha256(chosen.encode()).hexdigest()[:8]
         channels = tuple(meta.get("channels", ("backbone", "use")))
+        tuned = meta.get("encoder_weights")
         if encoder is None:
             encoder = Encoder(
                 chosen,
                 channels=channels,
-                precision=_precision(meta),
+                precision=precision or _precision(meta),
                 max_tokens=int(meta.get("max_tokens", 256)),
                 max_chunks=int(meta.get("max_chunks", 8)),
+                prefix=meta.get("prefix"),
             )
+            if tuned:
+                load_tuned_layers(encoder, model_dir / tuned)
+        elif tuned:
+            raise ValueError("an artefact with fine-tuned layers cannot share an encoder")
         elif encoder.channels != channels or (encoder.precision == "int8") != (
             _precision(meta) == "int8"
         ):
@@ -101,9 +166,13 @@ class Scorer:
                 "retrain with `stablewatch train --backbone ...`"
             )
         known = HeadConfig.__dataclass_fields__
-        config = HeadConfig(**{k: v for k, v in meta.get("heads", {}).items() if k in known})
-        heads = load_heads(model_dir / HEADS_FILE, encoder.dim, config)
-        return cls(encoder, heads, model_id, meta)
+        head_sets = []
+        for spec in head_set_specs(meta):
+            config = HeadConfig(**{k: v for k, v in spec["config"].items() if k in known})
+            dim = sum(encoder.channel_dim(c) for c in spec["channels"])
+            head_sets.append(HeadSet(load_heads(model_dir / spec["file"], dim, config),
+                                     tuple(spec["channels"])))
+        return cls(encoder, head_sets, model_id, meta)
 
     def score(
         self,
@@ -114,8 +183,8 @@ class Scorer:
         texts = list(texts)
         if not texts:
             return []
-        features = self.encoder.encode(texts, self.batch_size, progress)
-        rel, stance, spec = self.heads.predict(features)
+        parts = self.encoder.encode_channels(texts, self.batch_size, progress)
+        rel, stance, spec = predict(self.head_sets, parts)
         return [
             Scores(
                 relevance=float(rel[i]),

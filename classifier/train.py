@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import time
 from collections import Counter
@@ -22,9 +23,24 @@ from classifier.encoder import (
     backbone_short_name,
 )
 from classifier.evaluate import evaluate, load_examples
-from classifier.heads import IGNORE, MLP, HeadConfig, fit_heads, save_heads
+from classifier.finetune import (
+    FineTuneConfig,
+    expected_calibration_error,
+    fine_tune,
+    fit_temperature,
+)
+from classifier.heads import IGNORE, MLP, HeadConfig, Heads, fit_heads, save_heads
 from classifier.model_card import render_card
-from classifier.scorer import CARD_FILE, HEADS_FILE, META_FILE, Scorer
+from classifier.scorer import (
+    CARD_FILE,
+    ENCODER_FILE,
+    HEADS_FILE,
+    META_FILE,
+    TUNED_HEADS_FILE,
+    HeadSet,
+    Scorer,
+    predict,
+)
 from classifier.scores import SPECULATION_LABELS, STANCE_LABELS, Scores
 
 REQUIRED = ("text", "relevant", "stance", "speculation")
@@ -114,6 +130,12 @@ def scores_from_probs(rel: np.ndarray, stance: np.ndarray, spec: np.ndarray,
 def cross_validate(features: np.ndarray, rows: Sequence[dict], config: HeadConfig,
                    folds: int = 5, seed: int = 13) -> dict:
     """K-fold estimate on the training data (folds stratified by language and relevance)."""
+    return evaluate(list(rows), cross_validate_predictions(features, rows, config, folds, seed))
+
+
+def cross_validate_predictions(features: np.ndarray, rows: Sequence[dict], config: HeadConfig,
+                               folds: int = 5, seed: int = 13) -> list[Scores]:
+    """Out-of-fold scores for every row (each predicted by heads that did not see it)."""
     rel, stance, spec = label_arrays(rows)
     rng = random.Random(seed)
     fold_of = np.zeros(len(rows), dtype=np.int64)
@@ -132,17 +154,87 @@ def cross_validate(features: np.ndarray, rows: Sequence[dict], config: HeadConfi
         heads = fit_heads(features[tr], rel[tr], stance[tr], spec[tr], config, seed)
         for i, s in zip(te, scores_from_probs(*heads.predict(features[te]), "cv"), strict=True):
             predicted[i] = s
-    return evaluate(list(rows), predicted)  # type: ignore[arg-type]
+    return predicted  # type: ignore[return-value]
 
 
-def make_model_id(heads_path: Path, settings: dict) -> str:
-    """sw-<backbone>[-use][-int8]-<8 hex of heads weights + settings>."""
-    digest = hashlib.sha256(Path(heads_path).read_bytes())
+def holdout_split(rows: Sequence[dict], fraction: float = 0.15,
+                  seed: int = 13) -> tuple[list[int], list[int]]:
+    """Indices of a training part and a held-out part, stratified by language and labels."""
+    rng = random.Random(seed)
+    groups: dict[tuple, list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault((r["lang"], r["relevant"], r["stance"], r["speculation"]), []).append(i)
+    train_idx, hold_idx = [], []
+    for key in sorted(groups, key=str):
+        idx = groups[key]
+        rng.shuffle(idx)
+        cut = round(len(idx) * fraction)
+        hold_idx += idx[:cut]
+        train_idx += idx[cut:]
+    return sorted(train_idx), sorted(hold_idx)
+
+
+def calibrate(heads: Heads, features: np.ndarray, rows: Sequence[dict]) -> dict:
+    """Fit one temperature per output on held-out rows; return them with ECE before/after."""
+    import torch
+
+    rel, stance, spec = label_arrays(rows)
+    members = heads.logits(features)
+    mean = [torch.stack([m[k] for m in members]).mean(0).numpy() for k in range(3)]
+    two = [np.stack([np.zeros_like(mean[0]), mean[0]], 1), mean[1],
+           np.stack([np.zeros_like(mean[2]), mean[2]], 1)]
+    gold = [rel, stance, spec]
+
+    def ece_all() -> dict:
+        probs = heads.predict(features)
+        out = {}
+        for name, p, y in zip(("relevance", "stance", "speculation"), probs, gold, strict=True):
+            p = np.stack([1 - p, p], 1) if p.ndim == 1 else p
+            keep = y != IGNORE
+            out[name] = round(expected_calibration_error(
+                p[keep].max(1), p[keep].argmax(1) == y[keep]), 4)
+        return out
+
+    before = ece_all()
+    temps = [fit_temperature(z, y) for z, y in zip(two, gold, strict=True)]
+    heads.temperature.copy_(torch.tensor(temps, dtype=torch.float32))
+    return {"temperature": temps, "ece_before": before, "ece_after": ece_all(),
+            "n": len(rows)}
+
+
+def ensemble_calibration(per_set: list[dict], before: tuple, after: tuple,
+                         rows: Sequence[dict]) -> dict:
+    """Temperatures of each head set, and the ECE of the averaged (shipped) probabilities
+    before and after temperature scaling."""
+    gold = label_arrays(rows)
+
+    def ece(probs: tuple) -> dict:
+        out = {}
+        for name, p, y in zip(("relevance", "stance", "speculation"), probs, gold, strict=True):
+            p = np.stack([1 - p, p], 1) if p.ndim == 1 else p
+            keep = y != IGNORE
+            out[name] = round(expected_calibration_error(
+                p[keep].max(1), p[keep].argmax(1) == y[keep]), 4)
+        return out
+
+    return {"temperatures": [c["temperature"] for c in per_set], "ece_before": ece(before),
+            "ece_after": ece(after), "n": len(rows)}
+
+
+def make_model_id(out_dir: Path, settings: dict) -> str:
+    """sw-<backbone>[-ft][-use][-int8]-<8 hex of the weights + settings>."""
+    digest = hashlib.sha256()
+    for spec in settings.get("head_sets") or [{"file": HEADS_FILE}]:
+        digest.update(Path(out_dir, spec["file"]).read_bytes())
+    if settings.get("encoder_weights"):
+        digest.update(Path(out_dir, settings["encoder_weights"]).read_bytes())
     digest.update(json.dumps(settings, sort_keys=True).encode())
     channels = settings["channels"]
     parts = ["sw"]
     if "backbone" in channels:
         parts.append(backbone_short_name(settings["backbone"]))
+    if settings.get("encoder_weights"):
+        parts.append("ft")
     if "use" in channels:
         parts.append("use")
     if settings.get("precision") == "int8":
@@ -155,6 +247,7 @@ def summary(result: dict) -> dict:
     """The headline figures of an evaluate() result, overall and per language."""
     def one(r: dict) -> dict:
         return {"n": r["n"], "relevance_f1": round(r["relevance"]["f1"], 4),
+                "relevance_macro_f1": round(r["relevance"]["macro_f1"], 4),
                 "stance_macro_f1": round(r["stance"]["macro_f1"], 4),
                 "speculation_macro_f1": round(r["speculation"]["macro_f1"], 4)}
 
@@ -177,11 +270,15 @@ def train(
     dev_path: Path | None = None,
     notes: str = "",
     encoder: Encoder | None = None,
+    finetune: FineTuneConfig | None = None,
 ) -> dict:
-    """Encode the training texts, fit the heads, write heads + meta.json + MODEL_CARD.md.
+    """Train on 85% of the texts, calibrate on the held-out 15%, write the artefact
+    (heads, fine-tuned layers if any, meta.json, MODEL_CARD.md).
 
-    Reproducible: the same data, seed and backbone give the same weights and model id.
-    ``cv_folds`` > 1 adds a k-fold estimate; ``dev_path`` adds held-out figures to the card.
+    Two designs: frozen encoder features with MLP heads (``config``), or, with
+    ``finetune``, the backbone's top layers trained together with linear heads.
+    Reproducible: the same data, seed and settings give the same weights and model id.
+    ``cv_folds`` > 1 adds a k-fold estimate (frozen design); ``dev_path`` adds dev figures.
     """
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
@@ -190,50 +287,87 @@ def train(
     rows, load_info = load_training(Path(train_dir))
     counts = label_counts(rows)
     say(f"loaded {len(rows)} texts from {len(load_info['files'])} files")
+    train_idx, hold_idx = holdout_split(rows, seed=seed)
+    train_rows, hold_rows = [rows[i] for i in train_idx], [rows[i] for i in hold_idx]
 
+    if finetune is not None:  # the ensemble: fine-tuned layers + frozen features
+        channels = ("backbone", "tuned", "cues")
     if encoder is None:
-        encoder = Encoder(backbone, channels=channels, precision=precision)
+        encoder = Encoder(backbone, channels=channels,
+                          precision="fp32" if finetune else precision)
     t0 = time.perf_counter()
-    features = encoder.encode([r["text"] for r in rows])
-    encode_seconds = time.perf_counter() - t0
-    say(f"encoded {len(rows)} texts in {encode_seconds:.1f}s ({encoder.dim} features)")
-
+    # (file, channels, config, heads) of each head set; their probabilities are averaged
+    sets: list[tuple[str, list[str], dict, Heads]] = []
+    tuned_layers = None
+    if finetune is not None:
+        tuned_heads, tuned_layers = fine_tune(encoder, [r["text"] for r in train_rows],
+                                              *label_arrays(train_rows), finetune, seed, say)
+        sets.append((TUNED_HEADS_FILE, ["tuned"], heads_config(tuned_heads), tuned_heads))
+    parts = encoder.encode_channels([r["text"] for r in rows])
+    say(f"encoded {len(rows)} texts in {time.perf_counter() - t0:.1f}s ({encoder.dim} features)")
+    frozen = [c for c in encoder.channels if c != "tuned"]
+    features = np.concatenate([parts[c] for c in frozen], axis=1)
     cv = None
     if cv_folds and cv_folds > 1:
         cv = cross_validate(features, rows, config, cv_folds, seed)
-        say(f"{cv_folds}-fold CV: {summary(cv)['all']}")
+        say(f"{cv_folds}-fold CV of the frozen heads: {summary(cv)['all']}")
+    heads = fit_heads(features[train_idx], *label_arrays(train_rows), config, seed)
+    sets.insert(0, (HEADS_FILE, frozen, config.__dict__, heads))
+    head_sets = [HeadSet(h, tuple(ch)) for _, ch, _, h in sets]
+    fit_seconds = time.perf_counter() - t0
 
-    rel, stance, spec = label_arrays(rows)
-    heads = fit_heads(features, rel, stance, spec, config, seed)
+    calibration = holdout = None
+    if hold_rows:  # too little data leaves nothing to hold out: uncalibrated (T = 1)
+        held = {c: v[hold_idx] for c, v in parts.items()}
+        before = predict(head_sets, held)
+        per_set = [calibrate(h.heads, np.concatenate([held[c] for c in h.channels], axis=1),
+                             hold_rows) for h in head_sets]
+        probs = predict(head_sets, held)
+        calibration = ensemble_calibration(per_set, before, probs, hold_rows)
+        holdout = evaluate(hold_rows, scores_from_probs(*probs, "hold"))
+        say(f"held-out 15%: {summary(holdout)['all']}; ECE {calibration['ece_after']}")
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    heads_path = out_dir / HEADS_FILE
-    save_heads(heads, heads_path)
+    for file, _, _, h in sets:
+        save_heads(h, out_dir / file)
     settings = {
         "backbone": encoder.backbone or DEFAULT_BACKBONE,
         "channels": list(encoder.channels),
         "precision": encoder.precision,
         "max_tokens": encoder.max_tokens,
         "max_chunks": encoder.max_chunks,
+        "prefix": encoder.prefix,
         "dim": encoder.dim,
         "heads": config.__dict__,
+        "head_sets": [{"file": f, "channels": ch, "config": cfg} for f, ch, cfg, _ in sets],
     }
-    model_id = make_model_id(heads_path, settings)
+    if tuned_layers is not None:
+        from safetensors.torch import save_file
+
+        save_file({k: v.half().contiguous() for k, v in tuned_layers.items()},
+                  str(out_dir / ENCODER_FILE))
+        settings["encoder_weights"] = ENCODER_FILE
+        settings["finetune"] = finetune.__dict__
+    model_id = make_model_id(out_dir, settings)
     meta = {
         "model_id": model_id,
         **settings,
-        "heads_sha256": hashlib.sha256(heads_path.read_bytes()).hexdigest(),
+        "heads_sha256": hashlib.sha256((out_dir / HEADS_FILE).read_bytes()).hexdigest(),
         "seed": seed,
         "label_counts": counts,
         "load_info": load_info,
         "training_seconds": 0.0,
-        "encode_seconds": round(encode_seconds, 2),
+        "fit_seconds": round(fit_seconds, 2),
+        "cpu_count": os.cpu_count(),
         "trained_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "cv": summary(cv) if cv else None,
+        "holdout": summary(holdout) if holdout else None,
+        "calibration": calibration,
     }
     dev = None
     if dev_path is not None:
-        scorer = Scorer(encoder, heads, model_id, meta)
+        scorer = Scorer(encoder, head_sets, model_id, meta)
         examples = load_examples(Path(dev_path))
         dev = evaluate(examples, scorer.score([e["text"] for e in examples]))
         meta["dev"] = summary(dev)
@@ -246,6 +380,15 @@ def train(
     return {"model_id": model_id, "out_dir": str(out_dir), "n_texts": len(rows),
             "label_counts": counts, "training_seconds": meta["training_seconds"],
             "cv": meta["cv"], "dev": meta.get("dev")}
+
+
+def heads_config(heads: Heads) -> dict:
+    """The HeadConfig fields that rebuild ``heads`` (for heads trained by fine-tuning)."""
+    from torch import nn
+
+    trunk = heads.members[0].trunk
+    hidden = 0 if isinstance(trunk, nn.Identity) else trunk[0].out_features
+    return {"hidden": hidden, "members": len(heads.members), "dropout": 0.0}
 
 
 def rng_seed(seed: int) -> None:

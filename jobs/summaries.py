@@ -17,7 +17,7 @@ QUOTE_CHARS = 280
 _ROWS_SQL = """
 SELECT p.source, p.post_id, p.thread_id, p.kind, p.community, p.author, p.title, p.body,
        p.url, p.score, p.topic, p.is_deleted,
-       s.relevant, s.stance, s.p_supportive, s.p_neutral, s.p_opposed, s.speculative
+       s.relevant, s.relevance, s.stance, s.p_supportive, s.p_neutral, s.p_opposed, s.speculative
 FROM posts p
 LEFT JOIN scores s ON s.source = p.source AND s.post_id = p.post_id AND s.model_id = ?
                   AND s.content_hash = p.content_hash
@@ -122,12 +122,19 @@ def _top_threads(
 
 
 def _quotes(relevant: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """The most confidently classified texts for each stance, as short excerpts."""
+    """The most confidently classified texts for each stance, as short excerpts.
+
+    Confidence is the calibrated probability that the text is on topic and has that stance
+    (relevance × p_stance; both come from temperature-scaled heads)."""
     quotes: dict[str, list[dict[str, Any]]] = {}
     for stance in ("supportive", "opposed", "neutral"):
         prob = f"p_{stance}"
+
+        def confidence(p: dict[str, Any], prob: str = prob) -> float:
+            return round((p["relevance"] or 0.0) * (p[prob] or 0.0), 4)
+
         candidates = [p for p in relevant if p["stance"] == stance and not p["is_deleted"]]
-        candidates.sort(key=lambda p: (-(p[prob] or 0), p["post_id"]))
+        candidates.sort(key=lambda p: (-confidence(p), p["post_id"]))
         quotes[stance] = [
             {
                 "source": p["source"],
@@ -135,7 +142,7 @@ def _quotes(relevant: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]
                 "author": p["author"],
                 "community": p["community"],
                 "url": p["url"],
-                "confidence": p[prob],
+                "confidence": confidence(p),
                 "speculative": bool(p["speculative"]),
                 "text": excerpt(p["title"], p["body"]),
             }

