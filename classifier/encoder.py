@@ -32,6 +32,7 @@ E5_PREFIX = "query: "  # e5 models expect a task prefix; "query: " suits classif
 # backbone: the shipped encoder, mean pooled; tuned: the same lower layers with fine-tuned top
 # layers (shares the lower layers' work); use: multilingual USE; cues: lexical cue counts
 CHANNELS: tuple[str, ...] = ("backbone", "tuned", "use", "cues")
+FROZEN_CHANNELS: tuple[str, ...] = ("backbone", "use", "cues")  # the frozen design
 USE_DIM = 512
 USE_MAX_CHARS = 4000
 DEFAULT_BATCH_SIZE = 16  # measured best on 2 cores (benchmarks/bench_scorer.py)
@@ -153,7 +154,7 @@ class Encoder:
     def __init__(
         self,
         backbone: str | None = None,
-        channels: Sequence[str] = CHANNELS,
+        channels: Sequence[str] = FROZEN_CHANNELS,
         precision: str = DEFAULT_PRECISION,
         max_tokens: int = 256,
         max_chunks: int = 8,

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.encoder import (
-    CHANNELS,
+    FROZEN_CHANNELS,
     DEFAULT_BACKBONE,
     DEFAULT_PRECISION,
     Encoder,
@@ -263,7 +263,7 @@ def train(
     seed: int = 13,
     progress: Callable[[str], None] | None = None,
     *,
-    channels: Sequence[str] = CHANNELS,
+    channels: Sequence[str] = FROZEN_CHANNELS,
     precision: str = DEFAULT_PRECISION,
     config: HeadConfig | None = None,
     cv_folds: int = 5,

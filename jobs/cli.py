@@ -230,6 +230,29 @@ def score(ctx: click.Context, quiet: bool) -> None:
 
 
 @cli.command()
+@click.option("--from", "first", type=DATE,
+              help="First day (UTC) to recompute. Default: the first day with posts.")
+@click.option("--to", "last", type=DATE,
+              help="Last day (UTC) to recompute. Default: the last day with posts.")
+@click.pass_context
+@_friendly
+def summarize(ctx: click.Context, first: Any, last: Any) -> None:
+    """Recompute daily summaries for a range of days (after a backfill or a model change),
+    with the zero-filled series, baselines and spikes of every topic."""
+    from jobs.pipeline import run_summarize
+
+    first_day, last_day = _day(first), _day(last)
+    if first_day and last_day and first_day > last_day:
+        raise click.BadParameter(f"--from {first_day} is after --to {last_day}")
+    rows = run_summarize(_settings(ctx), first_day, last_day)
+    days = sorted({r["day"] for r in rows})
+    if not days:
+        click.echo("no posts stored: nothing to summarize")
+        return
+    click.echo(f"summarized {len(days)} days ({days[0]} to {days[-1]}), {len(rows)} rows")
+
+
+@cli.command()
 @click.option("--date", "day", type=DATE, required=True, help="Day (UTC) of the digest.")
 @click.option(
     "--send/--no-send",
@@ -424,10 +447,10 @@ def status(ctx: click.Context) -> None:
 @click.option("--markdown", is_flag=True, help="Print the documented schema as Markdown.")
 def schema(markdown: bool) -> None:
     """Print the database schema: the DDL, or with --markdown every column explained."""
-    from jobs.schema import MIGRATIONS, SCHEMA_VERSION
+    from jobs.schema import ddl
     from jobs.schema_docs import schema_markdown
 
-    click.echo(schema_markdown() if markdown else MIGRATIONS[SCHEMA_VERSION].strip())
+    click.echo(schema_markdown() if markdown else ddl().strip())
 
 
 @cli.command()

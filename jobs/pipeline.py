@@ -19,7 +19,7 @@ from jobs.lock import run_lock
 from jobs.model import load_scorer, model_id_of
 from jobs.sources import Collector, archive_collectors, live_collectors
 from jobs.store import Store, UpsertCounts
-from jobs.summaries import summarize_days
+from jobs.summaries import days_between, summarize
 from jobs.topics import TopicAssigner
 
 Echo = Callable[[str], None]
@@ -191,10 +191,27 @@ def run_score(settings: Settings, echo: Echo = _quiet) -> tuple[str, int, int]:
     return model_id, scored, reused
 
 
+def topic_names(settings: Settings) -> list[str]:
+    return [t.name for t in settings.topics().topics]
+
+
+def run_summarize(settings: Settings, first: str | None = None,
+                  last: str | None = None) -> list[dict[str, Any]]:
+    """Recompute the summaries of every day from ``first`` to ``last`` (default: all days
+    with posts), plus any stale day, then the zero-filled series and its baselines."""
+    with run_lock(settings.db_path), Store.open(settings.db_path) as store:
+        span = store.post_day_range()
+        if span is None:
+            return []
+        days = days_between(first or span[0], last or span[1])
+        return summarize(store, model_id_of(settings.model_dir), topic_names(settings), days)
+
+
 def run_digest(settings: Settings, day: str, send: bool = False) -> tuple[Digest, dict[str, Any]]:
     """Recompute the summaries of `day` and the day before, then write its digest."""
     with Store.open(settings.db_path) as store:
-        summarize_days(store, [day, previous_day(day)], model_id_of(settings.model_dir))
+        summarize(store, model_id_of(settings.model_dir), topic_names(settings),
+                  [day, previous_day(day)])
         digest = build_digest(store, day)
         return digest, write_digest(store, settings, digest, send=send)
 
@@ -230,7 +247,7 @@ def run_daily(
                 store, model_id, get_scorer or (lambda: load_scorer(settings)), echo
             )
             days = collected.days | {day, previous_day(day)}
-            summaries = summarize_days(store, days, model_id)
+            summaries = summarize(store, model_id, [t.name for t in topics.topics], days)
             digest = write_digest(store, settings, build_digest(store, day), send=send)
         except BaseException as exc:
             store.finish_run(run_id, "failed", [f"{type(exc).__name__}: {exc}"], model_id=model_id)

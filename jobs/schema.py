@@ -5,7 +5,7 @@ docs/schema.md describes every column for analysts; keep the two in step.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -111,7 +111,25 @@ CREATE TABLE IF NOT EXISTS digests (
     send_error  TEXT
 );
 """,
+    2: """
+ALTER TABLE daily_summary ADD COLUMN net_sentiment REAL;
+ALTER TABLE daily_summary ADD COLUMN baseline_days INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE daily_summary ADD COLUMN volume_mean REAL;
+ALTER TABLE daily_summary ADD COLUMN volume_std REAL;
+ALTER TABLE daily_summary ADD COLUMN volume_z REAL;
+ALTER TABLE daily_summary ADD COLUMN net_stance_mean REAL;
+ALTER TABLE daily_summary ADD COLUMN net_stance_std REAL;
+ALTER TABLE daily_summary ADD COLUMN net_stance_z REAL;
+ALTER TABLE daily_summary ADD COLUMN spike INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE daily_summary ADD COLUMN spike_note TEXT;
+ALTER TABLE daily_summary ADD COLUMN spike_threads TEXT NOT NULL DEFAULT '[]';
+"""
 }
+
+def ddl() -> str:
+    """Every migration in order: the statements that build the current schema."""
+    return "\n".join(f"-- version {v}\n{MIGRATIONS[v].strip()}\n" for v in sorted(MIGRATIONS))
+
 
 # Human descriptions of every table and column: the source for docs/schema.md and for
 # `stablewatch metadata` (Datasette metadata). A test checks they cover the live schema.
@@ -205,12 +223,31 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
             "supportive": "On-topic texts classified supportive.",
             "neutral": "On-topic texts classified neutral.",
             "opposed": "On-topic texts classified opposed.",
-            "net_stance": "(supportive - opposed) / relevant, from -1 to +1.",
+            "net_stance": "(supportive - opposed) / relevant, from -1 to +1: neutral texts "
+            "pull it toward 0 (a mostly-neutral day reads near 0 even if every opinion is one-"
+            "sided). NULL when nothing was on topic.",
             "speculative": "On-topic texts classified speculative.",
             "speculative_share": "speculative / relevant.",
             "top_threads": "JSON list of the most active threads that day (title, url, counts).",
             "quotes": "JSON object: for each stance, the most confidently classified excerpts.",
-            "computed_at": "When the row was computed, ISO-8601 UTC.",
+            "computed_at": "When the row was computed, ISO-8601 UTC to the microsecond.",
+            "net_sentiment": "(supportive - opposed) / (supportive + opposed), from -1 to +1: "
+            "what social-listening tools call net sentiment; ignores neutral texts, so it "
+            "swings more on days with few opinions. NULL when none was supportive or opposed.",
+            "baseline_days": "Days in the trailing baseline (the 14 days before, fewer at the "
+            "start of the series; zero-filled days count).",
+            "volume_mean": "Mean volume over the baseline days.",
+            "volume_std": "Sample standard deviation of volume over the baseline days.",
+            "volume_z": "(volume - volume_mean) / max(volume_std, sqrt(volume_mean), 1).",
+            "net_stance_mean": "Mean net_stance over baseline days with on-topic texts.",
+            "net_stance_std": "Its sample standard deviation.",
+            "net_stance_z": "(net_stance - net_stance_mean) / max(net_stance_std, 0.05).",
+            "spike": "1 when volume_z >= 3 with volume >= 20, or abs(net_stance_z) >= 3 with "
+            "relevant >= 10, and at least 7 baseline days had posts; else 0.",
+            "spike_note": "Why the day is a spike, or why it cannot be one (too little "
+            "history); NULL otherwise.",
+            "spike_threads": "JSON list: on a spike day, the most active threads with "
+            "share_of_extra (their posts / (volume - volume_mean)); [] otherwise.",
         },
     ),
     "digests": (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobs.schema import DESCRIPTIONS, MIGRATIONS, SCHEMA_VERSION
+from jobs.schema import DESCRIPTIONS, SCHEMA_VERSION, ddl
 
 CANNED_QUERIES: dict[str, dict[str, str]] = {
     "stance_by_day": {
@@ -46,7 +46,7 @@ def schema_markdown() -> str:
     lines += ["## Ready-made queries", ""]
     for name, query in CANNED_QUERIES.items():
         lines += [f"### {name}: {query['title']}", "", "```sql", query["sql"], "```", ""]
-    lines += ["## DDL", "", "```sql", MIGRATIONS[SCHEMA_VERSION].strip(), "```", ""]
+    lines += ["## DDL", "", "```sql", ddl().strip(), "```", ""]
     return "\n".join(lines)
 
 

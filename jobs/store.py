@@ -251,7 +251,46 @@ class Store:
 
     def summaries(self, day: str) -> list[dict[str, Any]]:
         rows = self.db.query("SELECT * FROM daily_summary WHERE day = ? ORDER BY topic", [day])
-        return [_decode_json(r, ("top_threads", "quotes")) for r in rows]
+        return [_decode_json(r, ("top_threads", "quotes", "spike_threads")) for r in rows]
+
+    def stale_summary_days(self, model_id: str) -> set[str]:
+        """Days with posts whose summary is missing, from another model, or older than the
+        newest change to the day's posts or to their scores."""
+        sql = """
+            SELECT p.day FROM posts p
+            LEFT JOIN daily_summary d ON d.day = p.day AND d.topic = 'all'
+            LEFT JOIN scores s ON s.source = p.source AND s.post_id = p.post_id
+                               AND s.model_id = :model
+            GROUP BY p.day
+            HAVING MAX(d.computed_at) IS NULL OR MAX(d.model_id) != :model
+                OR MAX(p.updated_at) > MAX(d.computed_at)
+                OR MAX(s.scored_at) > MAX(d.computed_at)"""
+        return {r["day"] for r in self.db.query(sql, {"model": model_id})}
+
+    def post_day_range(self) -> tuple[str, str] | None:
+        """The first and last day that have posts, or None for an empty database."""
+        row = next(self.db.query("SELECT MIN(day) AS first, MAX(day) AS last FROM posts"))
+        return (row["first"], row["last"]) if row["first"] else None
+
+    def update_summaries(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Set some columns of existing summary rows (keyed by day and topic)."""
+        if not rows:
+            return
+        columns = [c for c in rows[0] if c not in ("day", "topic")]
+        sql = (f"UPDATE daily_summary SET {', '.join(f'{c} = :{c}' for c in columns)} "
+               "WHERE day = :day AND topic = :topic")
+        with self.db.conn:
+            self.db.conn.executemany(sql, rows)
+
+    def summary_keys(self) -> set[tuple[str, str]]:
+        return {(r["day"], r["topic"]) for r in self.db.query(
+            "SELECT day, topic FROM daily_summary")}
+
+    def summary_series(self) -> list[dict[str, Any]]:
+        """Every summary row's series columns, by topic then day."""
+        return list(self.db.query(
+            "SELECT day, topic, volume, relevant, net_stance, top_threads FROM daily_summary "
+            "ORDER BY topic, day"))
 
     def digest(self, day: str) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM digests WHERE day = ?", [day]))

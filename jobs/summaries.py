@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from jobs.store import Store, utcnow
+from jobs.baselines import DEFAULT_RULE, SpikeRule, baseline_columns
+from jobs.store import Store
 
 ALL_TOPICS = "all"
 QUOTES_PER_STANCE = 2
 TOP_THREADS = 5
+SPIKE_THREADS = 3
 QUOTE_CHARS = 280
 
 _ROWS_SQL = """
@@ -25,24 +28,87 @@ WHERE p.day = ?
 """
 
 
-def summarize_days(store: Store, days: Iterable[str], model_id: str) -> list[dict[str, Any]]:
+def summarize(store: Store, model_id: str, topics: Sequence[str] = (),
+              days: Iterable[str] = (), rule: SpikeRule = DEFAULT_RULE) -> list[dict[str, Any]]:
+    """Bring daily_summary up to date; return the rows recomputed.
+
+    Recomputes ``days`` and every day whose posts or scores changed since its summary was
+    computed (so a run killed part-way is repaired by the next one), fills every day of
+    the covered range with a row per topic (zeros where a topic had no posts), and
+    recomputes the trailing baselines and spikes of the whole series.
+    """
+    todo = set(days) | store.stale_summary_days(model_id)
+    rows = summarize_days(store, todo, model_id, topics)
+    rows += zero_fill(store, model_id, topics)
+    update_baselines(store, rule)
+    return rows
+
+
+def summarize_days(store: Store, days: Iterable[str], model_id: str,
+                   topics: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Recompute and store the summary rows for each day; returns them."""
     rows: list[dict[str, Any]] = []
     for day in sorted(set(days)):
-        rows.extend(summarize_day(store, day, model_id))
+        rows.extend(summarize_day(store, day, model_id, topics))
     store.save_summaries(rows)
     return rows
 
 
-def summarize_day(store: Store, day: str, model_id: str) -> list[dict[str, Any]]:
-    """Summary rows for one day: one per topic seen that day, plus `all` for the day."""
-    posts = list(store.iter_rows(_ROWS_SQL, [model_id, day]))
+def zero_fill(store: Store, model_id: str, topics: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Zero rows for every (day, topic) of the covered range that has no row yet."""
+    span = store.post_day_range()
+    if span is None:
+        return []
+    have = store.summary_keys()
+    names = sorted({*topics, ALL_TOPICS, *(t for _, t in have)})
+    now = computed_now()
+    rows = [_summary(day, topic, [], {}, model_id, now)
+            for day in days_between(*span) for topic in names if (day, topic) not in have]
+    store.save_summaries(rows)
+    return rows
+
+
+def update_baselines(store: Store, rule: SpikeRule = DEFAULT_RULE) -> None:
+    """Recompute the baseline, z-score and spike columns of every summary row."""
     by_topic: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in store.summary_series():
+        by_topic[row["topic"]].append(row)
+    updates = []
+    for series in by_topic.values():
+        for row, extra in zip(series, baseline_columns(series, rule), strict=True):
+            threads = json.loads(row["top_threads"] or "[]") if extra["spike"] else []
+            surplus = max(1.0, row["volume"] - (extra["volume_mean"] or 0.0))
+            extra["spike_threads"] = json.dumps([
+                {**t, "share_of_extra": round(min(1.0, t["activity"] / surplus), 3)}
+                for t in threads[:SPIKE_THREADS]
+            ], ensure_ascii=False)
+            updates.append({"day": row["day"], "topic": row["topic"], **extra})
+    store.update_summaries(updates)
+
+
+def computed_now() -> str:
+    """computed_at, to the microsecond: a summary computed in the same second as the last
+    change to its posts still sorts after that change (stored to the second)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def days_between(first: str, last: str) -> list[str]:
+    """Every ISO day from first to last, inclusive."""
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    return [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
+
+
+def summarize_day(store: Store, day: str, model_id: str,
+                  topics: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Summary rows for one day: one per configured topic and topic seen that day (zeros
+    where it had no posts), plus `all` for the day."""
+    posts = list(store.iter_rows(_ROWS_SQL, [model_id, day]))
+    by_topic: dict[str, list[dict[str, Any]]] = {t: [] for t in topics}
     for post in posts:
         if post["topic"]:
-            by_topic[post["topic"]].append(post)
+            by_topic.setdefault(post["topic"], []).append(post)
     titles = _thread_titles(store, posts)
-    now = utcnow()
+    now = computed_now()
     rows = [
         _summary(day, topic, items, titles, model_id, now)
         for topic, items in sorted(by_topic.items())
@@ -77,6 +143,8 @@ def _summary(
         "neutral": stances["neutral"],
         "opposed": stances["opposed"],
         "net_stance": _share(stances["supportive"] - stances["opposed"], n_rel),
+        "net_sentiment": _share(stances["supportive"] - stances["opposed"],
+                                stances["supportive"] + stances["opposed"]),
         "speculative": speculative,
         "speculative_share": _share(speculative, n_rel),
         "top_threads": json.dumps(_top_threads(posts, titles), ensure_ascii=False),

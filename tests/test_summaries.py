@@ -1,0 +1,136 @@
+"""Summaries derived from the data: stale days, zero-filled series, baselines and spikes."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from jobs.baselines import SpikeRule, baseline_columns
+from jobs.cli import cli
+from jobs.config import SAMPLE_ARCHIVE
+from jobs.pipeline import run_collect, run_daily, run_summarize
+from jobs.store import Store
+from jobs.summaries import days_between
+from tests.conftest import configure_db
+
+SPIKE_DAY = "2026-11-19"
+
+
+def _series(volumes, net=0.0, relevant=30):
+    return [{"day": f"d{i}", "volume": v, "relevant": relevant if v else 0,
+             "net_stance": net if v else None} for i, v in enumerate(volumes)]
+
+
+def test_volume_spike_needs_history_and_a_real_jump():
+    cols = baseline_columns(_series([30, 34, 31, 29, 33, 30, 32, 35, 125, 36]))
+    assert [c["spike"] for c in cols] == [0] * 8 + [1, 0]
+    assert cols[8]["volume_z"] > 10 and "volume 125" in cols[8]["spike_note"]
+    assert cols[9]["volume_z"] < 3  # the day after is judged against a baseline with the spike
+    assert "no baseline yet" in cols[3]["spike_note"]  # 3 days of history: never a spike
+
+
+def test_flat_history_does_not_turn_noise_into_spikes():
+    cols = baseline_columns(_series([30] * 10 + [36]))
+    assert cols[-1]["volume_std"] == 0.0
+    assert cols[-1]["volume_z"] == pytest.approx(6 / 30 ** 0.5, abs=1e-3)  # Poisson floor
+    assert cols[-1]["spike"] == 0
+
+
+def test_small_days_are_not_spikes_and_net_stance_spikes():
+    quiet = baseline_columns(_series([1, 0, 1, 2, 1, 1, 0, 1, 2, 1, 12]))
+    assert quiet[-1]["volume_z"] >= 3 and quiet[-1]["spike"] == 0  # under min_volume
+    series = _series([30] * 9, net=0.1) + [{"day": "x", "volume": 30, "relevant": 30,
+                                            "net_stance": -0.6}]
+    turn = baseline_columns(series, SpikeRule())
+    assert turn[-1]["spike"] == 1 and turn[-1]["net_stance_z"] < -3
+    assert "net stance -0.60" in turn[-1]["spike_note"]
+
+
+def _summary_rows(db):
+    con = sqlite3.connect(db)
+    con.row_factory = sqlite3.Row
+    rows = {(r["day"], r["topic"]): dict(r) for r in con.execute(
+        "SELECT * FROM daily_summary")}
+    con.close()
+    return rows
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory, tiny_model_dir):
+    """The bundled sample through the daily job once (module-wide, read-only in tests)."""
+    from jobs.config import Settings
+
+    folder = tmp_path_factory.mktemp("sample")
+    settings = Settings(db_path=folder / "sw.db", model_dir=tiny_model_dir,
+                        outbox=folder / "outbox")
+    run_daily(settings, sample=True, send=False)
+    return settings
+
+
+def test_sample_spike_day_is_flagged_and_quiet_days_are_not(sample_db):
+    rows = _summary_rows(sample_db.db_path)
+    spikes = sorted(day for (day, topic), r in rows.items() if topic == "all" and r["spike"])
+    assert spikes == [SPIKE_DAY]
+    spike = rows[(SPIKE_DAY, "all")]
+    assert spike["volume"] == 125 and spike["volume_z"] >= 3
+    assert "volume 125" in spike["spike_note"]
+    assert spike["spike_threads"] != "[]"
+    assert rows[("2026-11-18", "all")]["spike"] == 0
+
+
+def test_sample_series_is_zero_filled_for_every_topic(sample_db):
+    rows = _summary_rows(sample_db.db_path)
+    days = days_between("2026-11-12", "2026-11-23")
+    topics = {t for _, t in rows}
+    assert {"all", "yuan stablecoins", "Hong Kong stablecoin regulation"} <= topics
+    assert set(rows) == {(d, t) for d in days for t in topics}  # no holes
+    empty = [r for r in rows.values() if r["volume"] == 0]
+    assert empty and all(r["net_stance"] is None and r["spike"] == 0 for r in empty)
+    r = rows[(SPIKE_DAY, "all")]
+    if r["supportive"] + r["opposed"]:
+        assert r["net_sentiment"] == pytest.approx(
+            (r["supportive"] - r["opposed"]) / (r["supportive"] + r["opposed"]), abs=1e-4)
+
+
+def test_collect_then_daily_equals_one_clean_daily(sample_db, tmp_path, tiny_model_dir):
+    """A run stopped after collecting leaves no day unsummarised for ever."""
+    from jobs.config import Settings
+
+    settings = Settings(db_path=tmp_path / "sw.db", model_dir=tiny_model_dir,
+                        outbox=tmp_path / "outbox")
+    run_collect(settings, archives=[SAMPLE_ARCHIVE])
+    with Store.open(settings.db_path) as store:
+        assert store.counts()["daily_summary"] == 0
+    run_daily(settings, sample=True, send=False)
+    ignore = {"computed_at"}
+
+    def strip(rows):
+        return {k: {c: v for c, v in r.items() if c not in ignore} for k, r in rows.items()}
+
+    assert strip(_summary_rows(settings.db_path)) == strip(_summary_rows(sample_db.db_path))
+
+
+def test_summarize_command_recomputes_a_range(tmp_path, tiny_model_dir):
+    db = configure_db(tmp_path, tiny_model_dir)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", str(db), "collect", "--sample"]).exit_code == 0
+    assert runner.invoke(cli, ["--db", str(db), "score"]).exit_code == 0
+    result = runner.invoke(cli, ["--db", str(db), "summarize", "--from", "2026-11-18",
+                                 "--to", "2026-11-20"])
+    assert result.exit_code == 0, result.output
+    # the range was asked for; every other day was stale (never summarised) and came too
+    assert "summarized 12 days (2026-11-12 to 2026-11-23)" in result.output
+    rows = _summary_rows(db)
+    assert {d for d, _ in rows} == set(days_between("2026-11-12", "2026-11-23"))
+    result = runner.invoke(cli, ["--db", str(db), "summarize", "--from", "2026-11-18",
+                                 "--to", "2026-11-20"])
+    assert "summarized 3 days (2026-11-18 to 2026-11-20)" in result.output  # nothing stale now
+    again = runner.invoke(cli, ["--db", str(db), "summarize", "--from", "2026-11-20",
+                                "--to", "2026-11-18"])
+    assert again.exit_code != 0 and "is after" in again.output
+
+
+def test_summarize_on_an_empty_database(settings):
+    assert run_summarize(settings) == []
