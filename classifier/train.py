@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from classifier.encoder import (
-    FROZEN_CHANNELS,
     DEFAULT_BACKBONE,
     DEFAULT_PRECISION,
+    FROZEN_CHANNELS,
     Encoder,
     backbone_short_name,
 )

@@ -38,6 +38,7 @@ class Digest:
         msg["To"] = ", ".join(recipients)
         msg["Date"] = formatdate(usegmt=True)
         msg["Message-ID"] = make_msgid(domain="stablewatch.local")
+        msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies
         msg.set_content(self.text)
         msg.add_alternative(self.html, subtype="html")
         return msg
@@ -55,17 +56,26 @@ def build_digest(store: Store, day: str) -> Digest:
     """Render the digest for `day` from the stored summaries of that day and the one before."""
     today = {r["topic"]: r for r in store.summaries(day)}
     before = {r["topic"]: r for r in store.summaries(previous_day(day))}
-    topics = [t for t in today if t != ALL_TOPICS] + ([ALL_TOPICS] if ALL_TOPICS in today else [])
+    # the overview of all topics first, then each topic
+    topics = ([ALL_TOPICS] if ALL_TOPICS in today else []) + [t for t in today if t != ALL_TOPICS]
     overall = today.get(ALL_TOPICS)
     volume = overall["volume"] if overall else 0
     subject = f"stablewatch {day}: {volume} posts"
     if overall and overall["relevant"]:
         subject += f", net stance {_signed(overall['net_stance'])}"
+    if overall and overall.get("spike"):
+        subject = f"stablewatch {day}: SPIKE, {volume} posts vs {overall['volume_mean']:.0f} usual"
     sections_text = [_topic_text(today[t], before.get(t)) for t in topics]
     sections_html = [_topic_html(today[t], before.get(t)) for t in topics]
     if not topics:
         sections_text = ["Nothing was collected for this day."]
         sections_html = ["<p>Nothing was collected for this day.</p>"]
+    callouts = [spike_callout(today[t]) for t in topics if today[t].get("spike")]
+    if callouts:
+        sections_text.insert(0, "\n".join(callouts))
+        sections_html.insert(0, "".join(
+            f"<p style='border-left:4px solid #c00;padding-left:8px'><b>{html.escape(c)}</b></p>"
+            for c in callouts))
     text = _render("digest.txt", day=day, sections="\n\n".join(sections_text))
     page = _render(
         "digest.html",
@@ -118,6 +128,30 @@ def send_message(msg: EmailMessage, smtp: SmtpSettings) -> None:
         if smtp.username:
             client.login(smtp.username, smtp.password or "")
         client.send_message(msg)
+
+
+def spike_callout(row: dict[str, Any]) -> str:
+    """One line: what is unusual about the day and which threads drove it."""
+    line = f"Spike in {_title(row['topic']).lower()}: {row['spike_note']}"
+    threads = row.get("spike_threads") or []
+    if threads:
+        line += "; driven by " + ", ".join(
+            f"{one_line(t['title'])} ({t['share_of_extra']:.0%} of the extra posts)"
+            for t in threads)
+    return line
+
+
+def one_line(text: str | None, limit: int = 120) -> str:
+    """Collapse whitespace and line breaks; shorten to ``limit`` characters."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL when it is http(s); None for javascript:, data: and anything else."""
+    if url and url.strip().lower().startswith(("http://", "https://")):
+        return url.strip()
+    return None
 
 
 def _render(name: str, **values: str) -> str:
@@ -189,14 +223,18 @@ def _topic_text(row: dict[str, Any], prev: dict[str, Any] | None) -> str:
         for t in row["top_threads"]:
             where = f" [{t['community']}]" if t["community"] else ""
             lines.append(
-                f"  - {t['title']}{where}: {t['activity']} posts, {t['relevant']} on topic"
+                f"  - {one_line(t['title'])}{where}: {t['activity']} posts, "
+                f"{t['relevant']} on topic"
             )
-            if t["url"]:
-                lines.append(f"    {t['url']}")
+            if safe_url(t["url"]):
+                lines.append(f"    {safe_url(t['url'])}")
     for stance, quotes in (row["quotes"] or {}).items():
         for q in quotes:
             tag = "speculative" if q["speculative"] else "factual"
-            lines.append(f'\n  [{stance}, {tag}] {q["author"] or "unknown"}: "{q["text"]}"')
+            lines.append(f'\n  [{stance} {_confidence(q)}, {tag}] {q["author"] or "unknown"}: '
+                         f'"{q["text"]}"')
+            if safe_url(q.get("url")):
+                lines.append(f"    {safe_url(q['url'])}")
     return "\n".join(lines)
 
 
@@ -208,15 +246,16 @@ def _topic_html(row: dict[str, Any], prev: dict[str, Any] | None) -> str:
     )
     threads = "".join(
         "<li>"
-        + (f"<a href='{esc(t['url'])}'>{esc(t['title'])}</a>" if t["url"] else esc(t["title"]))
+        + _link(t["url"], one_line(t["title"]))
         + (f" <small>[{esc(t['community'])}]</small>" if t["community"] else "")
         + f": {t['activity']} posts, {t['relevant']} on topic</li>"
         for t in row["top_threads"] or []
     )
     quotes = "".join(
-        f"<blockquote><b>{esc(stance)}</b>, "
+        f"<blockquote><b>{esc(stance)}</b> {esc(_confidence(q))}, "
         f"{'speculative' if q['speculative'] else 'factual'} — "
-        f"{esc(q['author'] or 'unknown')}: “{esc(q['text'])}”</blockquote>"
+        f"{esc(q['author'] or 'unknown')}: “{esc(q['text'])}” "
+        f"{_link(q.get('url'), 'link') if safe_url(q.get('url')) else ''}</blockquote>"
         for stance, qs in (row["quotes"] or {}).items()
         for q in qs
     )
@@ -225,6 +264,20 @@ def _topic_html(row: dict[str, Any], prev: dict[str, Any] | None) -> str:
         + (f"<h3>Most discussed threads</h3><ul>{threads}</ul>" if threads else "")
         + (f"<h3>Representative quotes</h3>{quotes}" if quotes else "")
     )
+
+
+def _link(url: str | None, label: str) -> str:
+    """An <a> for http(s) URLs; anything else (javascript:, data:, …) shown as text."""
+    href = safe_url(url)
+    if href is None:
+        return html.escape(label)
+    return f"<a href='{html.escape(href, quote=True)}'>{html.escape(label)}</a>"
+
+
+def _confidence(quote: dict[str, Any]) -> str:
+    """Calibrated confidence of a quote's stance, e.g. '(87% sure)'."""
+    value = quote.get("confidence")
+    return "" if value is None else f"({value:.0%} sure)"
 
 
 def _title(topic: str) -> str:

@@ -83,7 +83,8 @@ def test_eval_vader_baseline_json(tmp_path):
     result = run("--db", tmp_path / "sw.db", "eval", path, "--baseline", "vader", "--json")
     data = json.loads(result.output)
     assert data["stance"]["accuracy"] == 1.0
-    assert "en" in data["by_lang"]
+    assert "macro_f1" in data["relevance"]
+    assert list(data["by_lang"]) == ["other"]  # under 10 texts: pooled, not its own slice
 
 
 def test_collect_score_digest_step_by_step(db):

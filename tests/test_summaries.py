@@ -134,3 +134,33 @@ def test_summarize_command_recomputes_a_range(tmp_path, tiny_model_dir):
 
 def test_summarize_on_an_empty_database(settings):
     assert run_summarize(settings) == []
+
+
+def test_spike_day_digest_opens_with_a_callout(sample_db):
+    from jobs.digest import build_digest
+
+    with Store.open(sample_db.db_path) as store:
+        digest = build_digest(store, SPIKE_DAY)
+        quiet = build_digest(store, "2026-11-18")
+    assert digest.subject.startswith(f"stablewatch {SPIKE_DAY}: SPIKE, 125 posts vs ")
+    assert "SPIKE" not in quiet.subject and "Spike in" not in quiet.text
+    body = digest.text.split("\n", 3)[3]  # after the fixed header lines
+    assert body.lstrip().startswith("Spike in all topics: volume 125 vs ")
+    assert "driven by" in body and "of the extra posts" in body
+    assert body.index("All topics") < body.index("Yuan stablecoins")  # overview first
+    assert "Spike in all topics" in digest.html
+    msg = digest.message("a@localhost", ("b@localhost",))
+    assert msg["Auto-Submitted"] == "auto-generated"
+
+
+def test_only_http_urls_become_links():
+    from jobs.digest import _link, one_line, safe_url
+
+    assert safe_url("https://example.org/a") == "https://example.org/a"
+    for hostile in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "", None):
+        assert safe_url(hostile) is None
+    shown = _link("javascript:alert(document.cookie)", "<b>click</b>")
+    assert "<a" not in shown and shown == "&lt;b&gt;click&lt;/b&gt;"
+    assert _link("https://x.org/?a=1&b='2'", "t") == (
+        "<a href='https://x.org/?a=1&amp;b=&#x27;2&#x27;'>t</a>")
+    assert one_line("a\n\n title\twith\r\nbreaks ") == "a title with breaks"
