@@ -9,6 +9,7 @@ Stance is learnt from on-topic texts only (an off-topic text is neutral by defin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,16 +81,34 @@ class Heads(nn.Module):
         return [member(z) for member in self.members]
 
     @torch.inference_mode()
+    def mean_logits(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Logits averaged over the members (stance as log-probabilities), uncalibrated."""
+        members = self.logits(x)
+        rel = torch.stack([m[0] for m in members]).mean(0)
+        stance = torch.stack([torch.log_softmax(m[1], dim=-1) for m in members]).mean(0)
+        spec = torch.stack([m[2] for m in members]).mean(0)
+        return rel.numpy(), stance.numpy(), spec.numpy()
+
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Calibrated probabilities: relevance (n,), stance (n, 3), speculation (n,)."""
-        t_rel, t_stance, t_spec = self.temperature.tolist()
-        rel = stance = spec = 0.0
-        for r, s, p in self.logits(x):
-            rel = rel + torch.sigmoid(r / t_rel)
-            stance = stance + torch.softmax(s / t_stance, dim=-1)
-            spec = spec + torch.sigmoid(p / t_spec)
-        k = len(self.members)
-        return (rel / k).numpy(), (stance / k).numpy(), (spec / k).numpy()
+        return probabilities(self.mean_logits(x), self.temperature.tolist())
+
+
+def probabilities(logits: tuple[np.ndarray, np.ndarray, np.ndarray],
+                  temperature: Sequence[float] = (1.0, 1.0, 1.0)
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Relevance, stance and speculation probabilities from (averaged) logits, each output's
+    logits divided by its temperature."""
+    rel, stance, spec = (np.asarray(z, dtype=np.float64) for z in logits)
+    t_rel, t_stance, t_spec = temperature
+    stance = stance / t_stance
+    stance = np.exp(stance - stance.max(axis=-1, keepdims=True))
+    return (_sigmoid(rel / t_rel), stance / stance.sum(axis=-1, keepdims=True),
+            _sigmoid(spec / t_spec))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free
 
 
 def _class_weights(y: torch.Tensor, n_classes: int) -> torch.Tensor:

@@ -74,19 +74,16 @@ def _architecture(meta: dict) -> list[str]:
 
 
 def _calibration(cal: dict) -> str:
-    names = ("relevance", "stance", "speculation")
-    rows = ["| output | temperatures (per head set) | ECE before | ECE after |",
-            "| --- | --- | ---: | ---: |"]
-    for i, name in enumerate(names):
-        temps = ", ".join(f"{t[i]:.2f}" for t in cal["temperatures"])
-        rows.append(f"| {name} | {temps} | {cal['ece_before'][name]:.3f} | "
+    rows = ["| output | temperature | ECE before | ECE after |", "| --- | ---: | ---: | ---: |"]
+    for i, name in enumerate(("relevance", "stance", "speculation")):
+        rows.append(f"| {name} | {cal['temperature'][i]:.2f} | {cal['ece_before'][name]:.3f} | "
                     f"{cal['ece_after'][name]:.3f} |")
     return (
-        f"One temperature per output and head set, fitted on the held-out {cal['n']} texts "
-        "(15% of the training data, stratified by language and labels, not trained on); "
-        "expected calibration error (10 equal-width bins of the top-class probability) of "
-        "the averaged probabilities on the same texts. Summaries pick quotes by this "
-        "calibrated confidence.\n\n" + "\n".join(rows)
+        f"The head sets' logits are averaged; one temperature per output is fitted on the "
+        f"held-out {cal['n']} texts (15% of the training data, stratified by language and "
+        "labels, not trained on). Expected calibration error (10 equal-width bins of the "
+        "top-class probability) on the same texts. Summaries pick quotes by this calibrated "
+        "confidence.\n\n" + "\n".join(rows)
     )
 
 

@@ -19,7 +19,7 @@ from classifier.encoder import (
     resolve_backbone,
 )
 from classifier.errors import ModelNotFoundError
-from classifier.heads import HeadConfig, Heads, load_heads
+from classifier.heads import HeadConfig, Heads, load_heads, probabilities
 from classifier.scores import Scores
 
 HEADS_FILE = "heads.safetensors"
@@ -92,8 +92,8 @@ class HeadSet:
     heads: Heads
     channels: tuple[str, ...]
 
-    def predict(self, parts: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return self.heads.predict(np.concatenate([parts[c] for c in self.channels], axis=1))
+    def mean_logits(self, parts: dict[str, np.ndarray]):
+        return self.heads.mean_logits(np.concatenate([parts[c] for c in self.channels], axis=1))
 
 
 def head_set_specs(meta: dict) -> list[dict]:
@@ -104,10 +104,16 @@ def head_set_specs(meta: dict) -> list[dict]:
              "config": meta.get("heads", {})}]
 
 
-def predict(head_sets: Sequence[HeadSet], parts: dict[str, np.ndarray]):
-    """Probabilities averaged over the head sets: relevance, stance (n, 3), speculation."""
-    outputs = [h.predict(parts) for h in head_sets]
+def ensemble_logits(head_sets: Sequence[HeadSet], parts: dict[str, np.ndarray]):
+    """Relevance, stance and speculation logits averaged over the head sets."""
+    outputs = [h.mean_logits(parts) for h in head_sets]
     return tuple(sum(o[k] for o in outputs) / len(outputs) for k in range(3))
+
+
+def predict(head_sets: Sequence[HeadSet], parts: dict[str, np.ndarray],
+            temperature: Sequence[float] = (1.0, 1.0, 1.0)):
+    """Calibrated probabilities of the ensemble: relevance, stance (n, 3), speculation."""
+    return probabilities(ensemble_logits(head_sets, parts), temperature)
 
 
 class Scorer:
@@ -120,6 +126,8 @@ class Scorer:
         self.model_id = model_id
         self.meta = meta
         self.batch_size = int(meta.get("batch_size", DEFAULT_BATCH_SIZE))
+        # the ensemble's calibration (artefacts from before it: 1, each Heads calibrates)
+        self.temperature = tuple(meta.get("temperature") or (1.0, 1.0, 1.0))
 
     @classmethod
     def load(
@@ -191,7 +199,7 @@ class Scorer:
         if not texts:
             return []
         parts = self.encoder.encode_channels(texts, self.batch_size, progress)
-        rel, stance, spec = predict(self.head_sets, parts)
+        rel, stance, spec = predict(self.head_sets, parts, self.temperature)
         return [
             Scores(
                 relevance=float(rel[i]),

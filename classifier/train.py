@@ -29,7 +29,15 @@ from classifier.finetune import (
     fine_tune,
     fit_temperature,
 )
-from classifier.heads import IGNORE, MLP, HeadConfig, Heads, fit_heads, save_heads
+from classifier.heads import (
+    IGNORE,
+    MLP,
+    HeadConfig,
+    Heads,
+    fit_heads,
+    probabilities,
+    save_heads,
+)
 from classifier.model_card import render_card
 from classifier.scorer import (
     CARD_FILE,
@@ -39,7 +47,7 @@ from classifier.scorer import (
     TUNED_HEADS_FILE,
     HeadSet,
     Scorer,
-    predict,
+    ensemble_logits,
 )
 from classifier.scores import SPECULATION_LABELS, STANCE_LABELS, Scores
 
@@ -174,51 +182,36 @@ def holdout_split(rows: Sequence[dict], fraction: float = 0.15,
     return sorted(train_idx), sorted(hold_idx)
 
 
+def fit_temperatures(logits: tuple, rows: Sequence[dict]) -> list[float]:
+    """One temperature per output (relevance, stance, speculation) for these logits."""
+    rel, stance, spec = logits
+    two = [np.stack([np.zeros_like(rel), rel], 1), stance,
+           np.stack([np.zeros_like(spec), spec], 1)]
+    return [fit_temperature(z, y) for z, y in zip(two, label_arrays(rows), strict=True)]
+
+
+def calibration_error(probs: tuple, rows: Sequence[dict]) -> dict:
+    """Expected calibration error of each output's top-class probability."""
+    out = {}
+    for name, p, y in zip(("relevance", "stance", "speculation"), probs, label_arrays(rows),
+                          strict=True):
+        p = np.stack([1 - p, p], 1) if p.ndim == 1 else p
+        keep = y != IGNORE
+        out[name] = round(expected_calibration_error(
+            p[keep].max(1), p[keep].argmax(1) == y[keep]), 4)
+    return out
+
+
 def calibrate(heads: Heads, features: np.ndarray, rows: Sequence[dict]) -> dict:
     """Fit one temperature per output on held-out rows; return them with ECE before/after."""
     import torch
 
-    rel, stance, spec = label_arrays(rows)
-    members = heads.logits(features)
-    mean = [torch.stack([m[k] for m in members]).mean(0).numpy() for k in range(3)]
-    two = [np.stack([np.zeros_like(mean[0]), mean[0]], 1), mean[1],
-           np.stack([np.zeros_like(mean[2]), mean[2]], 1)]
-    gold = [rel, stance, spec]
-
-    def ece_all() -> dict:
-        probs = heads.predict(features)
-        out = {}
-        for name, p, y in zip(("relevance", "stance", "speculation"), probs, gold, strict=True):
-            p = np.stack([1 - p, p], 1) if p.ndim == 1 else p
-            keep = y != IGNORE
-            out[name] = round(expected_calibration_error(
-                p[keep].max(1), p[keep].argmax(1) == y[keep]), 4)
-        return out
-
-    before = ece_all()
-    temps = [fit_temperature(z, y) for z, y in zip(two, gold, strict=True)]
+    logits = heads.mean_logits(features)
+    before = calibration_error(probabilities(logits), rows)
+    temps = fit_temperatures(logits, rows)
     heads.temperature.copy_(torch.tensor(temps, dtype=torch.float32))
-    return {"temperature": temps, "ece_before": before, "ece_after": ece_all(),
-            "n": len(rows)}
-
-
-def ensemble_calibration(per_set: list[dict], before: tuple, after: tuple,
-                         rows: Sequence[dict]) -> dict:
-    """Temperatures of each head set, and the ECE of the averaged (shipped) probabilities
-    before and after temperature scaling."""
-    gold = label_arrays(rows)
-
-    def ece(probs: tuple) -> dict:
-        out = {}
-        for name, p, y in zip(("relevance", "stance", "speculation"), probs, gold, strict=True):
-            p = np.stack([1 - p, p], 1) if p.ndim == 1 else p
-            keep = y != IGNORE
-            out[name] = round(expected_calibration_error(
-                p[keep].max(1), p[keep].argmax(1) == y[keep]), 4)
-        return out
-
-    return {"temperatures": [c["temperature"] for c in per_set], "ece_before": ece(before),
-            "ece_after": ece(after), "n": len(rows)}
+    return {"temperature": temps, "ece_before": before,
+            "ece_after": calibration_error(heads.predict(features), rows), "n": len(rows)}
 
 
 def make_model_id(out_dir: Path, settings: dict) -> str:
@@ -318,12 +311,12 @@ def train(
 
     calibration = holdout = None
     if hold_rows:  # too little data leaves nothing to hold out: uncalibrated (T = 1)
-        held = {c: v[hold_idx] for c, v in parts.items()}
-        before = predict(head_sets, held)
-        per_set = [calibrate(h.heads, np.concatenate([held[c] for c in h.channels], axis=1),
-                             hold_rows) for h in head_sets]
-        probs = predict(head_sets, held)
-        calibration = ensemble_calibration(per_set, before, probs, hold_rows)
+        logits = ensemble_logits(head_sets, {c: v[hold_idx] for c, v in parts.items()})
+        temperature = fit_temperatures(logits, hold_rows)
+        probs = probabilities(logits, temperature)
+        calibration = {"temperature": temperature, "n": len(hold_rows),
+                       "ece_before": calibration_error(probabilities(logits), hold_rows),
+                       "ece_after": calibration_error(probs, hold_rows)}
         holdout = evaluate(hold_rows, scores_from_probs(*probs, "hold"))
         say(f"held-out 15%: {summary(holdout)['all']}; ECE {calibration['ece_after']}")
 
@@ -365,6 +358,7 @@ def train(
         "cv": summary(cv) if cv else None,
         "holdout": summary(holdout) if holdout else None,
         "calibration": calibration,
+        "temperature": calibration["temperature"] if calibration else None,
     }
     dev = None
     if dev_path is not None:

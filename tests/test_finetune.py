@@ -92,7 +92,7 @@ def test_fine_tuned_artefact_round_trip(tmp_path):
     assert meta["encoder_weights"] == ENCODER_FILE and meta["prefix"] == "query: "
     assert [s["channels"] for s in meta["head_sets"]] == [["backbone", "tmpl", "cues"], ["tuned"]]
     assert meta["templates"] == list(TEMPLATES)
-    assert meta["calibration"]["n"] > 0 and len(meta["calibration"]["temperatures"]) == 2
+    assert meta["calibration"]["n"] > 0 and len(meta["temperature"]) == 3
     # fine-tuning trained copies: the backbone itself is unchanged
     assert all(torch.equal(v, before[k]) for k, v in encoder._model.state_dict().items())
     scorer = Scorer.load(tmp_path / "model")
