@@ -29,6 +29,8 @@ def design(r: dict) -> str:
         ft = r["finetune"]
         return (f"e5 fine-tuned, top {ft['train_layers']} layers, {ft['epochs']} ep, "
                 f"lr {ft['lr']:g}")
+    if r["channels"][0].startswith("ensemble"):
+        return r["channels"][0]
     h = r["heads"]
     return f"{' + '.join(r['channels'])} frozen, MLP {h['hidden']} x{h['members']}"
 

@@ -6,6 +6,7 @@ import hashlib
 import html
 import smtplib
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from email.message import EmailMessage
@@ -52,8 +53,19 @@ def previous_day(day: str) -> str:
     return (date.fromisoformat(day) - timedelta(days=1)).isoformat()
 
 
-def build_digest(store: Store, day: str) -> Digest:
-    """Render the digest for `day` from the stored summaries of that day and the one before."""
+def build_digest(store: Store, day: str, source_errors: Sequence[str] | None = None,
+                 missing_data: bool | None = None) -> Digest:
+    """Render the digest for `day` from the stored summaries of that day and the one before.
+
+    ``source_errors``: what failed while collecting (default: the errors recorded by the
+    day's last daily run). ``missing_data``: nothing could be collected because sources
+    failed (default: that run failed every source); the subject then says so.
+    """
+    if source_errors is None:
+        run = store.latest_run("daily", day) or {}
+        source_errors = list(run.get("errors") or [])
+        if missing_data is None:
+            missing_data = bool(run.get("missing_data"))
     today = {r["topic"]: r for r in store.summaries(day)}
     before = {r["topic"]: r for r in store.summaries(previous_day(day))}
     # the overview of all topics first, then each topic
@@ -68,14 +80,24 @@ def build_digest(store: Store, day: str) -> Digest:
     sections_text = [_topic_text(today[t], before.get(t)) for t in topics]
     sections_html = [_topic_html(today[t], before.get(t)) for t in topics]
     if not topics:
-        sections_text = ["Nothing was collected for this day."]
-        sections_html = ["<p>Nothing was collected for this day.</p>"]
+        sections_text = ["No posts for this day."]
+        sections_html = ["<p>No posts for this day.</p>"]
+    if missing_data:
+        subject = f"stablewatch {day}: MISSING DATA, every source failed"
     callouts = [spike_callout(today[t]) for t in topics if today[t].get("spike")]
     if callouts:
         sections_text.insert(0, "\n".join(callouts))
         sections_html.insert(0, "".join(
             f"<p style='border-left:4px solid #c00;padding-left:8px'><b>{html.escape(c)}</b></p>"
             for c in callouts))
+    if source_errors:  # source health goes first of all
+        head = ("Missing data: nothing could be collected; the figures below are not a quiet "
+                "day." if missing_data else "Some sources failed; the figures below are "
+                "incomplete.")
+        problems = [one_line(e, 300) for e in source_errors]
+        sections_text.insert(0, head + "\n" + "\n".join(f"  - {p}" for p in problems))
+        sections_html.insert(0, f"<p><b>{html.escape(head)}</b></p><ul>" + "".join(
+            f"<li>{html.escape(p)}</li>" for p in problems) + "</ul>")
     text = _render("digest.txt", day=day, sections="\n\n".join(sections_text))
     page = _render(
         "digest.html",

@@ -35,6 +35,12 @@ class CollectReport:
     counts: UpsertCounts = field(default_factory=UpsertCounts)
     days: set[str] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
+    sources: int = 0  # sources tried (collectors, and sources that could not start)
+    failed_sources: int = 0  # of those: raised, or every harvest erred and fetched nothing
+
+    @property
+    def all_sources_failed(self) -> bool:
+        return self.sources > 0 and self.failed_sources == self.sources
 
 
 @dataclass
@@ -69,8 +75,11 @@ def collect(
     for collector in collectors:
         cursors = store.get_cursors(collector.source)
         revisit = store.recent_thread_ids(collector.source, revisit_since)
+        report.sources += 1
+        delivered = False
         try:
             for harvest in collector.harvest(cursors, since, revisit):
+                delivered = delivered or bool(harvest.posts) or not harvest.error
                 topic_of = assigner.assign(harvest.posts, store.thread_topics)
                 counts = store.upsert_posts(harvest.posts, topic_of)
                 report.counts.add(counts)
@@ -90,6 +99,7 @@ def collect(
         except Exception as exc:  # one broken source must not stop the others
             report.errors.append(f"{collector.source}: {type(exc).__name__}: {exc}")
             echo(f"collector {collector.source} failed: {exc}")
+        report.failed_sources += not delivered
     return report
 
 
@@ -243,12 +253,18 @@ def run_daily(
             now = min(datetime.now(UTC), end_of_day) if archives else datetime.now(UTC)
             collected = collect(store, collectors, topics, now, echo)
             collected.errors[:0] = start_errors
+            collected.sources += len(start_errors)
+            collected.failed_sources += len(start_errors)
             scored, reused = score(
                 store, model_id, get_scorer or (lambda: load_scorer(settings)), echo
             )
             days = collected.days | {day, previous_day(day)}
             summaries = summarize(store, model_id, [t.name for t in topics.topics], days)
-            digest = write_digest(store, settings, build_digest(store, day), send=send)
+            # a replayed archive is all there is; live sources that all failed mean a gap
+            missing = not archives and collected.all_sources_failed
+            digest = write_digest(
+                store, settings, build_digest(store, day, collected.errors, missing), send=send
+            )
         except BaseException as exc:
             store.finish_run(run_id, "failed", [f"{type(exc).__name__}: {exc}"], model_id=model_id)
             raise
@@ -273,5 +289,6 @@ def run_daily(
             updated_posts=collected.counts.updated,
             scored=scored,
             model_id=model_id,
+            missing_data=int(missing),
         )
     return report

@@ -123,6 +123,7 @@ ALTER TABLE daily_summary ADD COLUMN net_stance_z REAL;
 ALTER TABLE daily_summary ADD COLUMN spike INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE daily_summary ADD COLUMN spike_note TEXT;
 ALTER TABLE daily_summary ADD COLUMN spike_threads TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE runs ADD COLUMN missing_data INTEGER NOT NULL DEFAULT 0;
 """
 }
 
@@ -206,6 +207,8 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
             "scored": "Texts the classifier scored in this run.",
             "model_id": "Classifier artefact in use.",
             "errors": "JSON list of error messages, NULL when none.",
+            "missing_data": "1 when every live source failed, so the day has no data (not a "
+            "quiet day); the digest says so. 0 otherwise and for archive replays.",
         },
     ),
     "daily_summary": (

@@ -229,6 +229,13 @@ class Store:
             table = self.db["runs"].insert({"command": command, "day": day, "started_at": utcnow()})
         return int(table.last_pk)
 
+    def latest_run(self, command: str, day: str) -> dict[str, Any] | None:
+        """The newest finished run of ``command`` for ``day``, errors decoded."""
+        rows = list(self.db.query(
+            "SELECT * FROM runs WHERE command = ? AND day = ? AND finished_at IS NOT NULL "
+            "ORDER BY run_id DESC LIMIT 1", [command, day]))
+        return _decode_json(rows[0], ("errors",)) if rows else None
+
     def finish_run(
         self, run_id: int, status: str, errors: Sequence[str] = (), **counts: Any
     ) -> None:

@@ -77,7 +77,8 @@ def test_digest_without_data_says_so(settings):
     with Store.open(settings.db_path) as store:
         digest = build_digest(store, "2026-01-01")
         row = write_digest(store, settings, digest)
-    assert "Nothing was collected" in digest.text
+    assert "No posts for this day" in digest.text
+    assert "MISSING DATA" not in digest.subject  # no run recorded a failure
     assert row["path"].endswith("stablewatch-2026-01-01.eml")
 
 

@@ -47,3 +47,22 @@ def test_daily_collects_hacker_news_threads(db):
     again = CliRunner().invoke(cli, ["--db", str(db), "daily", "--source", "hackernews",
                                      "--quiet"])
     assert again.exit_code == 0 and "0 new" in again.output
+
+
+def test_a_day_when_every_source_failed_says_missing_data(tmp_path, tiny_model_dir):
+    """Nothing listens on the forum's port: the digest must not read like a quiet day."""
+    import socket
+
+    with socket.socket() as sock:  # a free loopback port, closed again: connections refused
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    db = configure_db(tmp_path, tiny_model_dir, TOPICS.format(url=dead))
+    result = CliRunner().invoke(cli, ["--db", str(db), "daily", "--source", "hackernews",
+                                      "--date", "2026-11-20", "--no-send"])
+    assert result.exit_code == 2, result.output
+    eml = (tmp_path / "out" / "stablewatch-2026-11-20.eml").read_text(encoding="utf-8")
+    assert "Subject: stablewatch 2026-11-20: MISSING DATA, every source failed" in eml
+    assert "Missing data: nothing could be collected" in eml
+    printed = CliRunner().invoke(cli, ["--db", str(db), "digest", "--date", "2026-11-20",
+                                       "--print", "text"])
+    assert printed.output.index("Missing data") < printed.output.index("All topics")
