@@ -67,6 +67,7 @@ class Settings:
     digest_to: tuple[str, ...] = ("analysts@localhost",)
     smtp: SmtpSettings | None = None
     daily_at: str = "06:30"
+    retry_days: int = 7  # unsent digests of the last N days are retried by later runs
 
     @property
     def config_path(self) -> Path:
@@ -149,6 +150,7 @@ def load_settings(db_path: Path | str) -> Settings:
         digest_to=recipients or ("analysts@localhost",),
         smtp=smtp,
         daily_at=str(data.get("schedule", {}).get("daily_at", "06:30")),
+        retry_days=int(digest.get("retry_days", 7)),
     )
 
 
@@ -167,6 +169,7 @@ outbox = "outbox"                   # digests are written here as .eml files
 [digest]
 from = "stablewatch@localhost"
 to = ["analysts@localhost"]
+retry_days = 7                      # digests not sent (SMTP down) are retried for this long
 
 [smtp]
 # Leave host empty to only write .eml files. Password: STABLEWATCH_SMTP_PASSWORD.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import hashlib
 import html
 import smtplib
@@ -141,6 +143,26 @@ def write_digest(
             row["send_error"] = f"{type(exc).__name__}: {exc}"
     store.save_digest(row)
     return row
+
+
+def retry_unsent(store: Store, settings: Settings, today: str) -> list[dict[str, Any]]:
+    """Send the digests of the ``retry_days`` before ``today`` that were never sent (SMTP
+    down, or no SMTP then), oldest first, from their .eml files; record each outcome."""
+    if not settings.smtp or settings.retry_days <= 0:
+        return []
+    since = (date.fromisoformat(today) - timedelta(days=settings.retry_days)).isoformat()
+    done = []
+    for row in store.unsent_digests(since, today):
+        path = Path(row["path"])
+        try:
+            msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            send_message(msg, settings.smtp)
+            row.update(sent_at=utcnow(), send_error=None)
+        except (OSError, smtplib.SMTPException) as exc:
+            row["send_error"] = f"{type(exc).__name__}: {exc}"
+        store.save_digest(row)
+        done.append(row)
+    return done
 
 
 def send_message(msg: EmailMessage, smtp: SmtpSettings) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from classifier.scorer import Scorer
 from collectors.archive import post_from_record
 from jobs.config import SAMPLE_ARCHIVE, Settings, Topics
-from jobs.digest import Digest, build_digest, previous_day, write_digest
+from jobs.digest import Digest, build_digest, previous_day, retry_unsent, write_digest
 from jobs.lock import run_lock
 from jobs.model import load_scorer, model_id_of
 from jobs.sources import Collector, archive_collectors, live_collectors
@@ -262,6 +262,7 @@ def run_daily(
             summaries = summarize(store, model_id, [t.name for t in topics.topics], days)
             # a replayed archive is all there is; live sources that all failed mean a gap
             missing = not archives and collected.all_sources_failed
+            retried = retry_unsent(store, settings, day) if send else []
             digest = write_digest(
                 store, settings, build_digest(store, day, collected.errors, missing), send=send
             )
@@ -280,6 +281,8 @@ def run_daily(
             run_id=run_id,
         )
         errors = collected.errors + ([digest["send_error"]] if digest.get("send_error") else [])
+        errors += [f"digest {r['day']} still not sent: {r['send_error']}"
+                   for r in retried if r["send_error"]]
         store.finish_run(
             run_id,
             report.status,

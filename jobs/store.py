@@ -303,6 +303,12 @@ class Store:
         rows = list(self.db.query("SELECT * FROM digests WHERE day = ?", [day]))
         return rows[0] if rows else None
 
+    def unsent_digests(self, since: str, before: str) -> list[dict[str, Any]]:
+        """Digests from ``since`` up to (not including) ``before`` never sent, oldest first."""
+        return list(self.db.query(
+            "SELECT * FROM digests WHERE sent_at IS NULL AND day >= ? AND day < ? ORDER BY day",
+            [since, before]))
+
     def save_digest(self, row: dict[str, Any]) -> None:
         with self.db.conn:
             self.db["digests"].upsert(row, pk="day")

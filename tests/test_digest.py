@@ -88,3 +88,42 @@ def test_digest_shows_change_since_previous_day(settings):
         digest = build_digest(store, "2026-03-02")
     assert "vs previous day" in digest.text
     assert "pts)" in digest.text or "n/a" in digest.text
+
+
+class FlakyInbox(Inbox):
+    """Refuses the first ``failures`` messages with a temporary error, then accepts."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+        self.refused = 0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+        if self.refused < self.failures:
+            self.refused += 1
+            return "451 4.3.0 try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_digest_that_failed_twice_is_delivered_once_by_a_later_run(settings):
+    inbox = FlakyInbox(failures=2)
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        settings = dataclasses.replace(
+            settings, smtp=SmtpSettings(host="127.0.0.1", port=controller.port, timeout=5))
+        first = run_daily(settings, "2026-03-01", archives=[ARCHIVE])
+        assert first.digest["send_error"] and "451" in first.digest["send_error"]
+        second = run_daily(settings, "2026-03-02", archives=[ARCHIVE])  # retry fails again
+        assert second.digest["sent_at"]  # the day's own digest went through
+        with Store.open(settings.db_path) as store:
+            assert store.digest("2026-03-01")["sent_at"] is None
+            assert "still not sent" in store.latest_run("daily", "2026-03-02")["errors"][-1]
+        run_daily(settings, "2026-03-03", archives=[ARCHIVE])  # retried, delivered
+        run_daily(settings, "2026-03-03", archives=[ARCHIVE])  # nothing left to send
+    finally:
+        controller.stop()
+    days = [m["Subject"].split()[1].rstrip(":") for m in inbox.messages]
+    assert days == ["2026-03-02", "2026-03-01", "2026-03-03"]  # each once, the old one retried
+    with Store.open(settings.db_path) as store:
+        assert all(store.digest(d)["sent_at"] for d in days)
