@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -138,6 +139,7 @@ def main() -> None:
         print(json.dumps(result))
         return
 
+    load = os.getloadavg()
     texts = load_texts(args.n, args.texts)
     chars = sum(len(t) for t in texts) / len(texts)
     print(f"{len(texts)} texts, mean {chars:.0f} characters; model {args.model_dir}")
@@ -162,9 +164,11 @@ def main() -> None:
     if args.write:
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / "bench.md").write_text(
-            f"{len(texts)} training texts (mean {chars:.0f} characters), 2 CPU cores shared with "
-            f"other work, each mode in its own process. Speed-up of the default Scorer over the "
-            f"naive way: **{speedup:.1f}x**.\n\n" + "\n".join(table) + "\n", encoding="utf-8")
+            f"{len(texts)} texts from {args.texts or 'the training data'} (mean {chars:.0f} "
+            f"characters), {os.cpu_count()} CPU cores, load average "
+            f"{', '.join(f'{x:.2f}' for x in load)} when it started, each mode in its own "
+            f"process. Speed-up of the default Scorer over the naive way: **{speedup:.1f}x**."
+            "\n\n" + "\n".join(table) + "\n", encoding="utf-8")
     print(json.dumps({"naive": naive, "scorer": scorer, "speedup": speedup,
                       "extra": rows[2:]}))
 

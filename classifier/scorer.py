@@ -54,9 +54,13 @@ def read_meta(model_dir: Path) -> dict:
 
 
 def _precision(meta: dict) -> str:
-    """int8 heads need the int8 encoder; fp32 and bf16 embeddings agree (cosine 0.9999), so
-    either uses what this CPU runs best."""
-    return "int8" if meta.get("precision") == "int8" else "auto"
+    """The arithmetic to score with. int8 heads need the int8 encoder. Fine-tuned artefacts
+    are trained and scored in fp32: for multilingual-e5-small, bf16 autocast is 2.4x slower
+    than fp32 on 2 cores (benchmarks/results/bench.md). Others use what the CPU runs best
+    (bf16 and fp32 embeddings agree to cosine 0.9999)."""
+    if meta.get("precision") == "int8":
+        return "int8"
+    return "fp32" if meta.get("encoder_weights") else "auto"
 
 
 def load_tuned_layers(encoder: Encoder, path: Path) -> None:

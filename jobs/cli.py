@@ -266,13 +266,25 @@ def summarize(ctx: click.Context, first: Any, last: Any) -> None:
     type=click.Choice(["text", "html"]),
     help="Print the digest instead of the file path.",
 )
+@click.option(
+    "--chart",
+    "chart_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the digest's chart (volume and net stance, 30 days) to this PNG file.",
+)
 @click.pass_context
 @_friendly
-def digest(ctx: click.Context, day: Any, send: bool, show: str | None) -> None:
+def digest(ctx: click.Context, day: Any, send: bool, show: str | None,
+           chart_path: Path | None) -> None:
     """Recompute one day's summaries and write its digest to the outbox."""
     from jobs.pipeline import run_digest
 
     built, row = run_digest(_settings(ctx), day.date().isoformat(), send=send)
+    if chart_path is not None:
+        if not built.chart:
+            raise click.ClickException(f"no chart for {built.day}: no summaries stored")
+        chart_path.write_bytes(built.chart)
+        click.echo(f"chart written to {chart_path}", err=True)
     if show:
         click.echo(built.text if show == "text" else built.html)
     else:

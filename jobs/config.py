@@ -68,6 +68,7 @@ class Settings:
     smtp: SmtpSettings | None = None
     daily_at: str = "06:30"
     retry_days: int = 7  # unsent digests of the last N days are retried by later runs
+    unsubscribe: str | None = None  # List-Unsubscribe target (mailto: or https: URL)
 
     @property
     def config_path(self) -> Path:
@@ -151,6 +152,7 @@ def load_settings(db_path: Path | str) -> Settings:
         smtp=smtp,
         daily_at=str(data.get("schedule", {}).get("daily_at", "06:30")),
         retry_days=int(digest.get("retry_days", 7)),
+        unsubscribe=digest.get("list_unsubscribe") or None,
     )
 
 
@@ -170,6 +172,7 @@ outbox = "outbox"                   # digests are written here as .eml files
 from = "stablewatch@localhost"
 to = ["analysts@localhost"]
 retry_days = 7                      # digests not sent (SMTP down) are retried for this long
+# list_unsubscribe = "mailto:analysts-leave@example.org"   # adds a List-Unsubscribe header
 
 [smtp]
 # Leave host empty to only write .eml files. Password: STABLEWATCH_SMTP_PASSWORD.

@@ -16,6 +16,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
+from jobs.chart import render_chart, series_window
 from jobs.config import Settings, SmtpSettings
 from jobs.store import Store, utcnow
 from jobs.summaries import ALL_TOPICS
@@ -33,8 +34,15 @@ class Digest:
     subject: str
     text: str
     html: str
+    chart: bytes | None = None  # PNG, shown inline in the HTML part (cid: chart_cid)
 
-    def message(self, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
+    @property
+    def chart_cid(self) -> str:
+        return f"chart-{self.day}@stablewatch.local"
+
+    def message(self, sender: str, recipients: tuple[str, ...],
+                unsubscribe: str | None = None) -> EmailMessage:
+        """multipart/alternative: text, then HTML (multipart/related with the chart)."""
         msg = EmailMessage()
         msg["Subject"] = self.subject
         msg["From"] = sender
@@ -42,8 +50,14 @@ class Digest:
         msg["Date"] = formatdate(usegmt=True)
         msg["Message-ID"] = make_msgid(domain="stablewatch.local")
         msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies
+        if unsubscribe:
+            msg["List-Unsubscribe"] = f"<{unsubscribe}>"
         msg.set_content(self.text)
         msg.add_alternative(self.html, subtype="html")
+        if self.chart:
+            msg.get_payload()[1].add_related(self.chart, maintype="image", subtype="png",
+                                             cid=f"<{self.chart_cid}>",
+                                             filename=f"stablewatch-{self.day}.png")
         return msg
 
     @property
@@ -100,6 +114,10 @@ def build_digest(store: Store, day: str, source_errors: Sequence[str] | None = N
         sections_text.insert(0, head + "\n" + "\n".join(f"  - {p}" for p in problems))
         sections_html.insert(0, f"<p><b>{html.escape(head)}</b></p><ul>" + "".join(
             f"<li>{html.escape(p)}</li>" for p in problems) + "</ul>")
+    chart = render_chart(store.summaries_between(*series_window(day)), day) if topics else None
+    if chart:
+        sections_html.insert(0, f"<p><img src='cid:chart-{html.escape(day)}@stablewatch.local' "
+                                "alt='Volume and net stance, last 30 days' width='750'></p>")
     text = _render("digest.txt", day=day, sections="\n\n".join(sections_text))
     page = _render(
         "digest.html",
@@ -107,7 +125,7 @@ def build_digest(store: Store, day: str, source_errors: Sequence[str] | None = N
         sections="\n".join(sections_html),
         subject=html.escape(subject),
     )
-    return Digest(day=day, subject=subject, text=text, html=page)
+    return Digest(day=day, subject=subject, text=text, html=page, chart=chart)
 
 
 def write_digest(
@@ -118,7 +136,7 @@ def write_digest(
     A digest already sent with the same content is not sent again.
     """
     settings.outbox.mkdir(parents=True, exist_ok=True)
-    msg = digest.message(settings.digest_from, settings.digest_to)
+    msg = digest.message(settings.digest_from, settings.digest_to, settings.unsubscribe)
     path = settings.outbox / f"stablewatch-{digest.day}.eml"
     tmp = path.with_suffix(".eml.tmp")
     tmp.write_bytes(bytes(msg))

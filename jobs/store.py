@@ -260,6 +260,12 @@ class Store:
         rows = self.db.query("SELECT * FROM daily_summary WHERE day = ? ORDER BY topic", [day])
         return [_decode_json(r, ("top_threads", "quotes", "spike_threads")) for r in rows]
 
+    def summaries_between(self, first: str, last: str) -> list[dict[str, Any]]:
+        """Summary rows from ``first`` to ``last`` (inclusive), by day and topic."""
+        return list(self.db.query(
+            "SELECT day, topic, volume, net_stance, spike FROM daily_summary "
+            "WHERE day BETWEEN ? AND ? ORDER BY day, topic", [first, last]))
+
     def stale_summary_days(self, model_id: str) -> set[str]:
         """Days with posts whose summary is missing, from another model, or older than the
         newest change to the day's posts or to their scores."""

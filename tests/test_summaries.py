@@ -164,3 +164,36 @@ def test_only_http_urls_become_links():
     assert _link("https://x.org/?a=1&b='2'", "t") == (
         "<a href='https://x.org/?a=1&amp;b=&#x27;2&#x27;'>t</a>")
     assert one_line("a\n\n title\twith\r\nbreaks ") == "a title with breaks"
+
+
+def test_digest_message_has_text_html_and_inline_chart(sample_db, tmp_path):
+    import email
+    from email import policy
+
+    from jobs.digest import build_digest
+
+    with Store.open(sample_db.db_path) as store:
+        digest = build_digest(store, SPIKE_DAY)
+    assert digest.chart and digest.chart.startswith(b"\x89PNG\r\n\x1a\n")
+    raw = bytes(digest.message("a@localhost", ("b@localhost",), "mailto:leave@localhost"))
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert msg.get_content_type() == "multipart/alternative"
+    plain, related = msg.get_payload()
+    assert plain.get_content_type() == "text/plain"
+    assert related.get_content_type() == "multipart/related"
+    page, image = related.get_payload()
+    assert page.get_content_type() == "text/html" and image.get_content_type() == "image/png"
+    assert f"cid:{image['Content-ID'].strip('<>')}" in page.get_content()
+    assert image.get_content() == digest.chart
+    assert msg["List-Unsubscribe"] == "<mailto:leave@localhost>"
+
+
+def test_digest_chart_command_writes_a_png(sample_db, tmp_path):
+    from tests.conftest import configure_db
+
+    db = configure_db(sample_db.db_path.parent, sample_db.model_dir)
+    out = tmp_path / "chart.png"
+    result = CliRunner().invoke(cli, ["--db", str(db), "digest", "--date", SPIKE_DAY,
+                                      "--chart", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"\x89PNG")
