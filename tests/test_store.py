@@ -30,7 +30,29 @@ def test_open_creates_schema_with_wal_and_foreign_keys(tmp_path):
         assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert set(store.counts()) >= {"posts", "scores", "runs", "daily_summary", "digests"}
     with Store.open(tmp_path / "a.db") as store:  # reopening migrates nothing twice
-        assert store.db.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 1
+        count = store.db.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0]
+        assert count == SCHEMA_VERSION  # one row per migration
+
+
+def test_a_version_1_database_is_migrated_keeping_its_rows(tmp_path):
+    import sqlite3
+
+    from jobs.schema import MIGRATIONS
+
+    con = sqlite3.connect(tmp_path / "old.db")
+    con.executescript(MIGRATIONS[1])
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
+    con.execute("INSERT INTO schema_version VALUES (1, '2026-11-01T00:00:00+00:00')")
+    con.execute("INSERT INTO daily_summary (day, topic, model_id, volume, posts, comments, "
+                "authors, relevant, supportive, neutral, opposed, speculative, top_threads, "
+                "quotes, computed_at) VALUES ('2026-11-01', 'all', 'm', 3, 1, 2, 2, 1, 1, 0, 0,"
+                " 0, '[]', '{}', '2026-11-02T00:00:00+00:00')")
+    con.commit()
+    con.close()
+    with Store.open(tmp_path / "old.db") as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        row = store.summaries("2026-11-01")[0]
+    assert row["volume"] == 3 and row["spike"] == 0 and row["spike_threads"] == []
 
 
 def test_upsert_is_idempotent_and_updates_in_place(tmp_path):
