@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
-import html
 import smtplib
 import string
 from collections.abc import Sequence
@@ -16,12 +15,17 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment, FileSystemLoader
+
 from jobs.chart import render_chart, series_window
 from jobs.config import Settings, SmtpSettings
 from jobs.store import Store, utcnow
 from jobs.summaries import ALL_TOPICS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+# HTML from Jinja2 with autoescape: every value from a post is escaped by the template
+HTML = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
+                   trim_blocks=True, lstrip_blocks=True)
 
 
 class DigestError(Exception):
@@ -94,36 +98,25 @@ def build_digest(store: Store, day: str, source_errors: Sequence[str] | None = N
     if overall and overall.get("spike"):
         subject = f"stablewatch {day}: SPIKE, {volume} posts vs {overall['volume_mean']:.0f} usual"
     sections_text = [_topic_text(today[t], before.get(t)) for t in topics]
-    sections_html = [_topic_html(today[t], before.get(t)) for t in topics]
     if not topics:
         sections_text = ["No posts for this day."]
-        sections_html = ["<p>No posts for this day.</p>"]
     if missing_data:
         subject = f"stablewatch {day}: MISSING DATA, every source failed"
     callouts = [spike_callout(today[t]) for t in topics if today[t].get("spike")]
     if callouts:
         sections_text.insert(0, "\n".join(callouts))
-        sections_html.insert(0, "".join(
-            f"<p style='border-left:4px solid #c00;padding-left:8px'><b>{html.escape(c)}</b></p>"
-            for c in callouts))
-    if source_errors:  # source health goes first of all
-        head = ("Missing data: nothing could be collected; the figures below are not a quiet "
-                "day." if missing_data else "Some sources failed; the figures below are "
-                "incomplete.")
-        problems = [one_line(e, 300) for e in source_errors]
-        sections_text.insert(0, head + "\n" + "\n".join(f"  - {p}" for p in problems))
-        sections_html.insert(0, f"<p><b>{html.escape(head)}</b></p><ul>" + "".join(
-            f"<li>{html.escape(p)}</li>" for p in problems) + "</ul>")
+    source_head = ("Missing data: nothing could be collected; the figures below are not a "
+                   "quiet day." if missing_data else "Some sources failed; the figures below "
+                   "are incomplete.")
+    problems = [one_line(e, 300) for e in source_errors]
+    if problems:  # source health goes first of all
+        sections_text.insert(0, source_head + "\n" + "\n".join(f"  - {p}" for p in problems))
     chart = render_chart(store.summaries_between(*series_window(day)), day) if topics else None
-    if chart:
-        sections_html.insert(0, f"<p><img src='cid:chart-{html.escape(day)}@stablewatch.local' "
-                                "alt='Volume and net stance, last 30 days' width='750'></p>")
     text = _render("digest.txt", day=day, sections="\n\n".join(sections_text))
-    page = _render(
-        "digest.html",
-        day=html.escape(day),
-        sections="\n".join(sections_html),
-        subject=html.escape(subject),
+    page = HTML.get_template("digest.html").render(
+        day=day, subject=subject, source_head=source_head, source_errors=problems,
+        callouts=callouts, chart_cid=f"chart-{day}@stablewatch.local" if chart else None,
+        sections=[_topic_view(today[t], before.get(t)) for t in topics],
     )
     return Digest(day=day, subject=subject, text=text, html=page, chart=chart)
 
@@ -300,40 +293,24 @@ def _topic_text(row: dict[str, Any], prev: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
-def _topic_html(row: dict[str, Any], prev: dict[str, Any] | None) -> str:
-    esc = html.escape
-    rows = "".join(
-        f"<tr><th align='left'>{esc(label)}</th><td>{esc(value)}</td></tr>"
-        for label, value in _changes(row, prev)
-    )
-    threads = "".join(
-        "<li>"
-        + _link(t["url"], one_line(t["title"]))
-        + (f" <small>[{esc(t['community'])}]</small>" if t["community"] else "")
-        + f": {t['activity']} posts, {t['relevant']} on topic</li>"
-        for t in row["top_threads"] or []
-    )
-    quotes = "".join(
-        f"<blockquote><b>{esc(stance)}</b> {esc(_confidence(q))}, "
-        f"{'speculative' if q['speculative'] else 'factual'} — "
-        f"{esc(q['author'] or 'unknown')}: “{esc(q['text'])}” "
-        f"{_link(q.get('url'), 'link') if safe_url(q.get('url')) else ''}</blockquote>"
-        for stance, qs in (row["quotes"] or {}).items()
-        for q in qs
-    )
-    return (
-        f"<h2>{esc(_title(row['topic']))}</h2><table>{rows}</table>"
-        + (f"<h3>Most discussed threads</h3><ul>{threads}</ul>" if threads else "")
-        + (f"<h3>Representative quotes</h3>{quotes}" if quotes else "")
-    )
-
-
-def _link(url: str | None, label: str) -> str:
-    """An <a> for http(s) URLs; anything else (javascript:, data:, …) shown as text."""
-    href = safe_url(url)
-    if href is None:
-        return html.escape(label)
-    return f"<a href='{html.escape(href, quote=True)}'>{html.escape(label)}</a>"
+def _topic_view(row: dict[str, Any], prev: dict[str, Any] | None) -> dict[str, Any]:
+    """What the HTML template shows for one topic (the template escapes every value)."""
+    return {
+        "title": _title(row["topic"]),
+        "changes": _changes(row, prev),
+        "threads": [
+            {"title": one_line(t["title"]), "url": safe_url(t["url"]),
+             "community": t["community"], "activity": t["activity"], "relevant": t["relevant"]}
+            for t in row["top_threads"] or []
+        ],
+        "quotes": [
+            {"stance": stance, "confidence": _confidence(q),
+             "kind": "speculative" if q["speculative"] else "factual",
+             "author": q["author"] or "unknown", "text": q["text"], "url": safe_url(q.get("url"))}
+            for stance, qs in (row["quotes"] or {}).items()
+            for q in qs
+        ],
+    }
 
 
 def _confidence(quote: dict[str, Any]) -> str:

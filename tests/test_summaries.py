@@ -153,17 +153,38 @@ def test_spike_day_digest_opens_with_a_callout(sample_db):
     assert msg["Auto-Submitted"] == "auto-generated"
 
 
-def test_only_http_urls_become_links():
-    from jobs.digest import _link, one_line, safe_url
+def test_only_http_urls_become_links_and_post_text_is_escaped(settings):
+    import json
+
+    from jobs.digest import build_digest, one_line, safe_url
+    from jobs.summaries import summarize
 
     assert safe_url("https://example.org/a") == "https://example.org/a"
     for hostile in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "", None):
         assert safe_url(hostile) is None
-    shown = _link("javascript:alert(document.cookie)", "<b>click</b>")
-    assert "<a" not in shown and shown == "&lt;b&gt;click&lt;/b&gt;"
-    assert _link("https://x.org/?a=1&b='2'", "t") == (
-        "<a href='https://x.org/?a=1&amp;b=&#x27;2&#x27;'>t</a>")
     assert one_line("a\n\n title\twith\r\nbreaks ") == "a title with breaks"
+    thread = {"source": "reddit", "thread_id": "t1", "title": "<script>alert(1)</script>\nline2",
+              "community": "r/x", "url": "javascript:alert(document.cookie)", "activity": 3,
+              "relevant": 2}
+    quote = {"source": "reddit", "post_id": "p1", "author": "<img src=x onerror=alert(1)>",
+             "community": "r/x", "url": "https://example.org/p?a=1&b='2'", "confidence": 0.91,
+             "speculative": False, "text": "</blockquote><script>evil()</script>"}
+    with Store.open(settings.db_path) as store:
+        summarize(store, "m", ["yuan stablecoins"], [])
+        store.save_summaries([{
+            "day": "2026-05-01", "topic": "all", "model_id": "m", "volume": 3, "posts": 1,
+            "comments": 2, "authors": 2, "relevant": 2, "relevant_share": 0.67,
+            "supportive": 1, "neutral": 1, "opposed": 0, "net_stance": 0.5, "speculative": 0,
+            "speculative_share": 0.0, "top_threads": json.dumps([thread]),
+            "quotes": json.dumps({"supportive": [quote]}), "computed_at": "2026-05-02T00:00:00"}])
+        digest = build_digest(store, "2026-05-01")
+    page = digest.html
+    assert "<script>" not in page and "<img src=x" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; line2" in page  # escaped, one line
+    assert "javascript:" not in page  # shown as text, never a link
+    assert "href=\"https://example.org/p?a=1&amp;b=&#39;2&#39;\"" in page
+    assert "(91% sure)" in page and "(91% sure)" in digest.text
 
 
 def test_digest_message_has_text_html_and_inline_chart(sample_db, tmp_path):
