@@ -218,3 +218,46 @@ def test_digest_chart_command_writes_a_png(sample_db, tmp_path):
                                       "--chart", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"\x89PNG")
+
+
+def test_kill_9_after_collect_then_rerun_gives_the_clean_summaries(sample_db, tmp_path):
+    """A daily run killed with SIGKILL once its posts are stored; the next run repairs all."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    db = configure_db(tmp_path, sample_db.model_dir)
+    from pathlib import Path
+
+    stablewatch = Path(sys.executable).parent / "stablewatch"  # the installed console script
+    cmd = [str(stablewatch), "--db", str(db), "daily", "--sample", "--no-send", "--quiet"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if db.exists():
+                try:
+                    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+                    posts = con.execute("SELECT COUNT(*) FROM posts").fetchone()[0]
+                    con.close()
+                except sqlite3.Error:
+                    posts = 0
+                if posts >= 554:
+                    break
+            time.sleep(0.02)
+        assert proc.poll() is None, "the run ended before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    rerun = CliRunner().invoke(cli, ["--db", str(db), "daily", "--sample", "--no-send"])
+    assert rerun.exit_code == 0, rerun.output
+
+    def strip(rows):
+        return {k: {c: v for c, v in r.items() if c != "computed_at"} for k, r in rows.items()}
+
+    assert strip(_summary_rows(db)) == strip(_summary_rows(sample_db.db_path))
+    assert len(_summary_rows(db)) == 36  # 12 days x (2 topics + all)
