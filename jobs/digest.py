@@ -112,9 +112,12 @@ def build_digest(store: Store, day: str, source_errors: Sequence[str] | None = N
     if problems:  # source health goes first of all
         sections_text.insert(0, source_head + "\n" + "\n".join(f"  - {p}" for p in problems))
     chart = render_chart(store.summaries_between(*series_window(day)), day) if topics else None
-    text = _render("digest.txt", day=day, sections="\n\n".join(sections_text))
+    alert = (f"MISSING DATA for {day}: every source failed; this is not a quiet day.\n\n"
+             if missing_data else "")
+    text = _render("digest.txt", alert=alert, day=day, sections="\n\n".join(sections_text))
     page = HTML.get_template("digest.html").render(
-        day=day, subject=subject, source_head=source_head, source_errors=problems,
+        day=day, subject=subject, missing_data=missing_data, source_head=source_head,
+        source_errors=problems,
         callouts=callouts, chart_cid=f"chart-{day}@stablewatch.local" if chart else None,
         sections=[_topic_view(today[t], before.get(t)) for t in topics],
     )

@@ -65,4 +65,5 @@ def test_a_day_when_every_source_failed_says_missing_data(tmp_path, tiny_model_d
     assert "Missing data: nothing could be collected" in eml
     printed = CliRunner().invoke(cli, ["--db", str(db), "digest", "--date", "2026-11-20",
                                        "--print", "text"])
+    assert printed.output.startswith("MISSING DATA for 2026-11-20: every source failed")
     assert printed.output.index("Missing data") < printed.output.index("All topics")
