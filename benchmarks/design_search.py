@@ -135,10 +135,15 @@ def main() -> None:
                         weight_decay=MLP.weight_decay, dropout=MLP.dropout, members=args.members)
     result = run(args.mix, args.features, config, FeatureCache(args.cache), args.folds,
                  save_probs=args.save_probs)
+    report(result, args.out)
+
+
+def report(result: dict, out: Path | None) -> None:
+    """Print a candidate's result as one JSON line, and append it to ``out`` if given."""
     line = json.dumps(result, ensure_ascii=False)
     print(line)
-    if args.out:
-        with open(args.out, "a", encoding="utf-8") as fh:
+    if out:
+        with open(out, "a", encoding="utf-8") as fh:
             fh.write(line + "\n")
 
 

@@ -10,13 +10,12 @@ costs minutes, not seconds) and is what temperatures are fitted on. Dev is measu
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
-from design_search import DEV, ROOT, select
+from design_search import DEV, ROOT, report, select
 
 from classifier.encoder import Encoder
 from classifier.evaluate import evaluate, load_examples
@@ -80,11 +79,7 @@ def main() -> None:
     }
     if args.save_probs:
         save_probs(args.save_probs, heads.predict(x_hold), heads.predict(x_dev))
-    line = json.dumps(result, ensure_ascii=False)
-    print(line)
-    if args.out:
-        with open(args.out, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
+    report(result, args.out)
 
 
 if __name__ == "__main__":
