@@ -355,12 +355,7 @@ class Encoder:
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 batch = [windows[j] for j in order[start : start + batch_size]]
-                width = max(len(w) for w in batch)
-                input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
-                for r, w in enumerate(batch):
-                    input_ids[r, : len(w)] = torch.tensor(w, dtype=torch.long)
-                    mask[r, : len(w)] = 1
+                input_ids, mask = pad_windows(batch, pad)
                 hidden = {}
                 with torch.autocast("cpu", dtype=torch.bfloat16,
                                     enabled=self.precision == "bf16"):
@@ -387,6 +382,19 @@ class Encoder:
             norms = np.linalg.norm(mean, axis=1, keepdims=True)
             out_arrays[channel] = mean / np.maximum(norms, 1e-12)
         return out_arrays if both else out_arrays["backbone"]
+
+
+def pad_windows(batch: Sequence[Sequence[int]], pad: int):
+    """Token windows as a right-padded (batch, width) id tensor and its 0/1 attention mask."""
+    import torch
+
+    width = max(len(w) for w in batch)
+    ids = torch.full((len(batch), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    for r, w in enumerate(batch):
+        ids[r, : len(w)] = torch.tensor(list(w), dtype=torch.long)
+        mask[r, : len(w)] = 1
+    return ids, mask
 
 
 def run_layers(layers, hidden, mask):

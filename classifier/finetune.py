@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from classifier.encoder import Encoder, run_layers
+from classifier.encoder import Encoder, pad_windows, run_layers
 from classifier.heads import IGNORE, Heads, _binary, _class_weights
 
 FEATURE_SCALE = 0.05  # L2-normalised embeddings are multiplied by 20 before the heads
@@ -59,22 +59,12 @@ def frozen_states(encoder: Encoder, windows: Sequence[list[int]], first_trained:
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
-            ids, mask = _padded([windows[i] for i in idx], pad)
+            ids, mask = pad_windows([windows[i] for i in idx], pad)
             out = encoder._model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
             hidden = out.hidden_states[first_trained]
             for r, i in enumerate(idx):
                 states[i] = hidden[r, : len(windows[i])].clone()
     return states  # type: ignore[return-value]
-
-
-def _padded(batch: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(len(w) for w in batch)
-    ids = torch.full((len(batch), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(batch), width), dtype=torch.long)
-    for r, w in enumerate(batch):
-        ids[r, : len(w)] = torch.tensor(list(w), dtype=torch.long)
-        mask[r, : len(w)] = 1
-    return ids, mask
 
 
 def top_pooled(layers: nn.ModuleList, states: Sequence[torch.Tensor]) -> torch.Tensor:

@@ -289,7 +289,7 @@ def train(
         encoder = Encoder(backbone, channels=channels,
                           precision="fp32" if finetune else precision)
     t0 = time.perf_counter()
-    # (file, channels, config, heads) of each head set; their probabilities are averaged
+    # (file, channels, config, heads) of each head set; their logits are averaged
     sets: list[tuple[str, list[str], dict, Heads]] = []
     tuned_layers = None
     if finetune is not None:

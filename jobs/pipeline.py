@@ -201,8 +201,9 @@ def run_score(settings: Settings, echo: Echo = _quiet) -> tuple[str, int, int]:
     return model_id, scored, reused
 
 
-def topic_names(settings: Settings) -> list[str]:
-    return [t.name for t in settings.topics().topics]
+def topic_names(topics: Topics) -> list[str]:
+    """The configured topic names (every summarised day gets a row for each)."""
+    return [t.name for t in topics.topics]
 
 
 def run_summarize(settings: Settings, first: str | None = None,
@@ -214,13 +215,14 @@ def run_summarize(settings: Settings, first: str | None = None,
         if span is None:
             return []
         days = days_between(first or span[0], last or span[1])
-        return summarize(store, model_id_of(settings.model_dir), topic_names(settings), days)
+        topics = topic_names(settings.topics())
+        return summarize(store, model_id_of(settings.model_dir), topics, days)
 
 
 def run_digest(settings: Settings, day: str, send: bool = False) -> tuple[Digest, dict[str, Any]]:
     """Recompute the summaries of `day` and the day before, then write its digest."""
     with Store.open(settings.db_path) as store:
-        summarize(store, model_id_of(settings.model_dir), topic_names(settings),
+        summarize(store, model_id_of(settings.model_dir), topic_names(settings.topics()),
                   [day, previous_day(day)])
         digest = build_digest(store, day)
         return digest, write_digest(store, settings, digest, send=send)
@@ -259,7 +261,7 @@ def run_daily(
                 store, model_id, get_scorer or (lambda: load_scorer(settings)), echo
             )
             days = collected.days | {day, previous_day(day)}
-            summaries = summarize(store, model_id, [t.name for t in topics.topics], days)
+            summaries = summarize(store, model_id, topic_names(topics), days)
             # a replayed archive is all there is; live sources that all failed mean a gap
             missing = not archives and collected.all_sources_failed
             retried = retry_unsent(store, settings, day) if send else []
