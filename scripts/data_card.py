@@ -26,8 +26,8 @@ INTRO = """\
 Labelled texts written for stablewatch, one JSON object per line: `text`, `lang`
 (`en`, `zh`, a few others), `script` (`hans` / `hant` for Chinese; Cantonese is `hant`),
 `relevant`, `stance` (supportive / neutral / opposed), `speculation` (speculative /
-factual), `style` (the kind of source imitated) and, in the v2 files, `case` (which hard
-case a text covers) and, for replies that only make sense in a thread, `context` (the
+factual), `style` (the kind of source imitated) and, in the v2 and v3 files, `case` (which
+hard case a text covers) and, for replies that only make sense in a thread, `context` (the
 parent comment or thread title, also written by us).
 
 ## How it was written
@@ -46,6 +46,15 @@ parent comment or thread title, also written by us).
   wire news/analysts/regulators/crypto media; op-eds and research; Weibo/Zhihu/Douyin;
   Xueqiu/crypto chat groups/financial media/WeChat articles; Chinese crypto media and
   research; Hong Kong press/PTT/Facebook; LIHKG/HK Telegram/HKGolden in Cantonese).
+- **v3** (`v3_*`): written after the v2 model's error analysis on real posts, against the
+  errors that remained: news and analysis paragraphs whose own framing presents an outcome
+  as good or bad (`outcome_framing`, written beside bare reports of the same events),
+  relayed optimism of executives, analysts or "the market" with no counterpoint (supportive,
+  the mirror of the guide's rule for quoted warnings), support argued through criticism of
+  the ban, the "illegal currency" label, delays or the dollar system (`obstacle_critique`),
+  speculation stated flatly with no hedge word (`flat_speculation`, above all in Chinese),
+  and longer, more opinionated Chinese posts. The same writing rules as v2. The v1 and v2
+  news files were audited for the same readings (changes in `RELABEL_LOG.md`).
 - Deliberately covered: support argued by attacking the dollar system, sanctions or
   SWIFT; opposition through sarcasm, rhetorical questions and one-liners; neutral reports
   of crackdowns, bans and warnings; quoted officials (a warning against stablecoins is
@@ -102,21 +111,27 @@ def table(rows: list[dict], key: Callable[[dict], str], title: str) -> str:
     return "\n".join(lines)
 
 
+def generation(r: dict) -> str:
+    """v1 for the unprefixed first files, else the file's `vN_` prefix."""
+    prefix = r["_file"].split("_", 1)[0]
+    return prefix if prefix[:1] == "v" and prefix[1:].isdigit() else "v1"
+
+
 def counts(rows: list[dict]) -> str:
     zh = sum(r.get("lang") == "zh" for r in rows)
-    v2 = [r for r in rows if r["_file"].startswith("v2_")]
+    later = [r for r in rows if generation(r) != "v1"]
     parts = [
         MARK,
         "## Counts",
-        f"{len(rows)} texts ({len(v2)} in v2 files); Chinese {zh} "
+        f"{len(rows)} texts ({len(later)} in v2 and later files); Chinese {zh} "
         f"({zh / max(1, len(rows)):.0%}). Stance columns count on-topic texts only "
         "(off-topic texts are neutral by definition). Short: under 30 words (Chinese: "
         "40 characters); long: 80 words (150 characters) or more.",
-        table(rows, lambda r: "v2" if r["_file"].startswith("v2_") else "v1", "generation"),
+        table(rows, generation, "generation"),
         table(rows, _lang, "language"),
         table(rows, lambda r: r["_file"], "file"),
         table(rows, lambda r: str(r.get("style")), "style"),
-        table(v2, lambda r: str(r.get("case")), "case (v2)"),
+        table(later, lambda r: str(r.get("case")), "case (v2 and later)"),
         table(rows, _length, "length"),
     ]
     return "\n\n".join(parts) + "\n"
