@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from collectors.records import horizon
+
 T = TypeVar("T")
 
 
@@ -28,13 +30,16 @@ def format_cursor(when: datetime) -> str:
 
 class Window:
     """Which created_utc values are new for one cursor key: after the cursor, or at/after
-    `since` on a first run. Tracks the newest value covered."""
+    `since` on a first run. Tracks the newest value covered; a time more than a day after
+    `now` is never covered, so one far-future record cannot push the cursor past every
+    real post."""
 
-    def __init__(self, cursor: str | None, since: datetime) -> None:
+    def __init__(self, cursor: str | None, since: datetime, now: datetime | None = None) -> None:
         self.previous = cursor
         self.after = parse_cursor(cursor)
         self.since = since.astimezone(UTC)
         self.newest: datetime | None = None
+        self.horizon = horizon(now)
 
     def is_new(self, when: datetime) -> bool:
         if self.after is not None:
@@ -42,6 +47,8 @@ class Window:
         return when >= self.since
 
     def cover(self, when: datetime) -> None:
+        if when > self.horizon:
+            return
         if self.newest is None or when > self.newest:
             self.newest = when
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,6 +13,7 @@ from collectors.cursors import Window, take_oldest
 from collectors.http import HttpClient, HttpStatusError
 from collectors.lang import guess_lang
 from collectors.post import Post
+from collectors.records import RECORD_ERRORS, parse_time
 from collectors.text import clean_text
 from collectors.threads import Hit, ThreadSearchCollector
 
@@ -33,7 +34,7 @@ class DiscourseSettings:
 
 
 def _created(value: Any) -> datetime:
-    return datetime.fromisoformat(str(value)).astimezone(UTC)
+    return parse_time(value)
 
 
 def _likes(post: Mapping[str, Any]) -> int | None:
@@ -87,10 +88,16 @@ class DiscourseCollector(ThreadSearchCollector[DiscourseSettings]):
                 f"{self.base_url}/search.json",
                 {"q": f"{query} order:latest after:{after}", "page": page},
             )
-            hits = [h for h in data.get("posts") or [] if window.is_new(_created(h["created_at"]))]
-            for hit in hits:
-                when, topic = _created(hit["created_at"]), str(hit["topic_id"])
-                latest[topic] = max(when, latest.get(topic, when))
+            hits = []
+            for hit in data.get("posts") or []:
+                try:
+                    when, topic = _created(hit["created_at"]), str(hit["topic_id"])
+                except RECORD_ERRORS as exc:  # one unreadable hit is left out, not the query
+                    self._reject(hit.get("id") if isinstance(hit, Mapping) else None, exc)
+                    continue
+                if window.is_new(when):
+                    hits.append(hit)
+                    latest[topic] = max(when, latest.get(topic, when))
             more = (data.get("grouped_search_result") or {}).get("more_full_page_results")
             if not hits or not more:
                 break
@@ -117,7 +124,12 @@ class DiscourseCollector(ThreadSearchCollector[DiscourseSettings]):
             raw.update({int(p["id"]): p for p in (more.get("post_stream") or {}).get("posts", [])})
         shown = [p for p in raw.values() if p.get("post_type", 1) in _SHOWN_POST_TYPES]
         shown.sort(key=lambda p: int(p["post_number"]))
-        posts = [self._post(topic, p) for p in shown]
+        posts = []
+        for raw_post in shown:
+            try:
+                posts.append(self._post(topic, raw_post))
+            except RECORD_ERRORS as exc:  # rejected alone; the rest of the topic is kept
+                self._reject(f"{topic_id}/{raw_post.get('post_number')}", exc)
         if posts and posts[0].kind == "post":
             replies = sum(1 for p in posts[1:] if not p.deleted)
             posts[0] = replace(posts[0], num_comments=replies)

@@ -15,7 +15,8 @@ from collectors.cursors import Window, take_oldest
 from collectors.http import FETCH_ERRORS, HttpClient, HttpSettings, describe_error
 from collectors.lang import guess_lang
 from collectors.match import KeywordMatcher
-from collectors.post import Harvest, Post
+from collectors.post import Harvest, Post, Rejection
+from collectors.records import RECORD_ERRORS, reason_of
 from collectors.text import clean_text
 
 
@@ -93,18 +94,21 @@ class FeedCollector:
         window = Window(cursors.get(key), since)
         start = self.client.requests
         posts: list[Post] = []
+        rejected: list[Rejection] = []
         error = None
         try:
-            for post in self._entries(window):
+            for post in self._entries(window, key, rejected):
                 window.cover(post.created_utc)
                 if self.matcher.matches_any([post.text]):
                     posts.append(post)
         except (*FETCH_ERRORS, MalformedFeed) as exc:
             error = str(exc) if isinstance(exc, MalformedFeed) else describe_error(exc)
-        yield Harvest(self.source, key, posts, window.cursor, error, self.client.requests - start)
+        yield Harvest(self.source, key, posts, window.cursor, error,
+                      self.client.requests - start, rejected)
 
-    def _entries(self, window: Window) -> list[Post]:
-        """New entries, oldest first, `max_entries` (plus ties)."""
+    def _entries(self, window: Window, key: str, rejected: list[Rejection]) -> list[Post]:
+        """New entries, oldest first, `max_entries` (plus ties); an entry that cannot be
+        read is added to `rejected` and the others go on."""
         fetched = self.client.get(self.settings.url)
         headers = {k.lower(): v for k, v in fetched.headers.items()}
         content = _repair_utf8(fetched.content, headers.get("content-type", ""))
@@ -114,9 +118,13 @@ class FeedCollector:
             raise MalformedFeed(f"GET {fetched.url}: not a readable RSS/Atom feed ({reason})")
         posts = []
         for entry in parsed.entries:
-            created = _created(entry)
-            if created is not None and window.is_new(created):
-                posts.append(self._post(entry, created))
+            try:
+                created = _created(entry)
+                if created is not None and window.is_new(created):
+                    posts.append(self._post(entry, created))
+            except RECORD_ERRORS as exc:
+                name = entry.get("id") or entry.get("link") or entry.get("title")
+                rejected.append(Rejection(self.source, f"{key} id {name}", reason_of(exc)))
         posts.sort(key=lambda p: p.created_utc)
         return take_oldest(posts, self.settings.max_entries, lambda p: p.created_utc)
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from collectors.cursors import Window, take_oldest
 from collectors.http import HttpStatusError, describe_error
 from collectors.lang import guess_lang
 from collectors.post import Post
+from collectors.records import RECORD_ERRORS, parse_time
 from collectors.text import clean_text
 from collectors.threads import Hit, ThreadSearchCollector
 
@@ -36,8 +37,8 @@ def _hn_text(html: str | None) -> str:
 
 def _created(node: Mapping[str, Any]) -> datetime:
     if node.get("created_at_i") is not None:
-        return datetime.fromtimestamp(int(node["created_at_i"]), UTC)
-    return datetime.fromisoformat(str(node["created_at"])).astimezone(UTC)
+        return parse_time(node["created_at_i"])
+    return parse_time(node["created_at"])
 
 
 class HackerNewsCollector(ThreadSearchCollector[HackerNewsSettings]):
@@ -86,10 +87,17 @@ class HackerNewsCollector(ThreadSearchCollector[HackerNewsSettings]):
             hits = [h for page_hits in pages_hits for h in page_hits]
             if pages == 2:
                 hits += first["hits"]
-        unique = {str(h["objectID"]): h for h in hits if window.is_new(_created(h))}
-        ordered = sorted(unique.values(), key=lambda h: (_created(h), str(h["objectID"])))
-        stories = take_oldest(ordered, self.settings.max_stories, _created)
-        return [Hit(str(h["objectID"]), _created(h), h) for h in stories]
+        unique: dict[str, Hit] = {}
+        for h in hits:
+            try:
+                hit = Hit(str(h["objectID"]), _created(h), h)
+            except RECORD_ERRORS as exc:  # one unreadable hit is left out, not the query
+                self._reject(h.get("objectID") if isinstance(h, Mapping) else None, exc)
+                continue
+            if window.is_new(hit.when):
+                unique[hit.thread_id] = hit
+        ordered = sorted(unique.values(), key=lambda hit: (hit.when, hit.thread_id))
+        return take_oldest(ordered, self.settings.max_stories, lambda hit: hit.when)
 
     def _thread(self, story_id: str, hit: Hit | None) -> list[Post]:
         """The story and its comments, parents before children."""
@@ -102,15 +110,22 @@ class HackerNewsCollector(ThreadSearchCollector[HackerNewsSettings]):
             known = hit.data
             item = {**known, "id": story_id, "text": known.get("story_text"), "children": []}
         posts: list[Post] = []
-        stack: list[tuple[Mapping[str, Any], str | None]] = [(item, None)]
+        stack: list[tuple[Any, str | None]] = [(item, None)]
         while stack:
             node, parent_id = stack.pop()
-            post = self._post(node, story_id, parent_id)
-            posts.append(post)
-            children = node.get("children") or []
-            stack.extend((child, post.id) for child in reversed(children))
-        comments = sum(1 for p in posts if p.kind == "comment" and not p.deleted)
-        posts[0] = replace(posts[0], num_comments=comments)
+            if not isinstance(node, Mapping):
+                self._reject(None, TypeError(f"expected an item object, got {type(node).__name__}"))
+                continue
+            try:
+                posts.append(self._post(node, story_id, parent_id))
+            except RECORD_ERRORS as exc:  # rejected alone; its replies keep their parent id
+                self._reject(node.get("id"), exc)
+            children = node.get("children")
+            if isinstance(children, list):
+                stack.extend((child, str(node.get("id"))) for child in reversed(children))
+        if posts and posts[0].id == str(story_id) and posts[0].kind == "post":
+            comments = sum(1 for p in posts if p.kind == "comment" and not p.deleted)
+            posts[0] = replace(posts[0], num_comments=comments)
         return posts
 
     def _post(self, node: Mapping[str, Any], story_id: str, parent_id: str | None) -> Post:

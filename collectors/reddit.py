@@ -26,6 +26,7 @@ from collectors.errors import (
 from collectors.lang import guess_lang
 from collectors.match import KeywordMatcher
 from collectors.post import Harvest, Post
+from collectors.records import horizon
 from collectors.reddit_client import Budget, build_reddit, call_with_retries
 from collectors.text import clean_text
 
@@ -405,10 +406,13 @@ def _failure(key: str, exc: Exception) -> str:
 
 
 def _advance(run: _ListingRun, done: int, old: datetime | None) -> datetime | None:
-    """The newest creation time below which every examined submission was fully handled."""
+    """The newest creation time below which every examined submission was fully handled
+    (never one more than a day in the future: see `collectors.records`)."""
     if done >= len(run.matched):
         covered = run.examined
     else:
         boundary = _created(run.matched[done])
         covered = [created for created in run.examined if created < boundary]
+    latest = horizon()
+    covered = [created for created in covered if created <= latest]
     return max([*covered, *([old] if old else [])], default=None)

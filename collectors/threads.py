@@ -10,7 +10,8 @@ from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 from collectors.cursors import Window
 from collectors.http import FETCH_ERRORS, HttpClient, HttpSettings, describe_error
 from collectors.match import KeywordMatcher
-from collectors.post import Harvest, Post
+from collectors.post import Harvest, Post, Rejection
+from collectors.records import reason_of
 
 
 class SearchSettings(Protocol):
@@ -42,6 +43,9 @@ class ThreadSearchCollector(ABC, Generic[S]):
 
     Thread ids in `revisit` not fetched by a search are then refetched whole, one
     `_thread_key` harvest each, whose cursor is None (nothing to save).
+
+    A record the subclass cannot read (`_reject`) is left out and named in the harvest's
+    `rejected`; the rest of its thread and query go on.
     """
 
     source: str
@@ -51,6 +55,17 @@ class ThreadSearchCollector(ABC, Generic[S]):
         self.client = client or HttpClient(HttpSettings(timeout=settings.timeout))
         self.matcher = KeywordMatcher(settings.keywords)
         self.base_url = settings.base_url.rstrip("/")
+        self._key = ""
+        self._rejected: list[Rejection] = []
+
+    def _reject(self, record_id: object, exc: BaseException) -> None:
+        """Leave one unreadable record out, naming it in the current harvest."""
+        self._rejected.append(
+            Rejection(self.source, f"{self._key} id {record_id}", reason_of(exc))
+        )
+
+    def _begin(self, key: str) -> None:
+        self._key, self._rejected = key, []
 
     @abstractmethod
     def _search_key(self, query: str) -> str:
@@ -94,6 +109,7 @@ class ThreadSearchCollector(ABC, Generic[S]):
         self, query: str, cursors: Mapping[str, str], since: datetime, fetched: set[str]
     ) -> Harvest:
         key = self._search_key(query)
+        self._begin(key)
         window = Window(cursors.get(key), since)
         start = self.client.requests
         posts: list[Post] = []
@@ -107,10 +123,12 @@ class ThreadSearchCollector(ABC, Generic[S]):
                 window.cover(hit.when)
         except FETCH_ERRORS as exc:
             error = describe_error(exc)
-        return Harvest(self.source, key, posts, window.cursor, error, self.client.requests - start)
+        return Harvest(self.source, key, posts, window.cursor, error,
+                       self.client.requests - start, self._rejected)
 
     def _revisit(self, thread_id: str) -> Harvest:
         key = self._thread_key(thread_id)
+        self._begin(key)
         start = self.client.requests
         posts: list[Post] = []
         error = None
@@ -118,4 +136,5 @@ class ThreadSearchCollector(ABC, Generic[S]):
             posts = self._thread(thread_id, None)
         except FETCH_ERRORS as exc:
             error = self._revisit_error(exc)
-        return Harvest(self.source, key, posts, None, error, self.client.requests - start)
+        return Harvest(self.source, key, posts, None, error, self.client.requests - start,
+                       self._rejected)

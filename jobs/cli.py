@@ -23,6 +23,7 @@ from jobs.config import (
     load_settings,
     write_default_config,
 )
+from jobs.exitcodes import EX_USAGE
 
 F = TypeVar("F", bound=Callable[..., Any])
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -42,8 +43,15 @@ SOURCE_OPTION = click.option(
 )
 
 
+class ConfigUsageError(click.ClickException):
+    """A configuration mistake: one line on stderr, exit code 64 (EX_USAGE)."""
+
+    exit_code = EX_USAGE
+
+
 def _friendly(func: F) -> F:
-    """Turn the errors users can fix into one clear line and a non-zero exit."""
+    """Turn the errors users can fix into one clear line and a non-zero exit (64 for
+    configuration mistakes, 1 for the rest)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -56,7 +64,6 @@ def _friendly(func: F) -> F:
 
         known = (
             SourceError,
-            ConfigError,
             StoreError,
             AlreadyRunning,
             ModelNotFoundError,
@@ -65,6 +72,8 @@ def _friendly(func: F) -> F:
         )
         try:
             return func(*args, **kwargs)
+        except ConfigError as exc:
+            raise ConfigUsageError(str(exc)) from exc
         except known as exc:
             raise click.ClickException(str(exc)) from exc
         except sqlite3.OperationalError as exc:
@@ -133,6 +142,31 @@ def init(ctx: click.Context) -> None:
         version = store.schema_version()
     click.echo(f"database {settings.db_path} (schema version {version})")
     click.echo(f"config   {settings.config_path}" + (" (created)" if wrote else " (kept)"))
+
+
+@cli.command()
+@SOURCE_OPTION
+@click.pass_context
+def check(ctx: click.Context, sources: tuple[str, ...]) -> None:
+    """Validate stablewatch.toml and topics.toml, and that the credentials the configured
+    sources need are present, without collecting or writing anything.
+
+    Run it before installing a cron line. Lists every problem, one per line; exits 0 when
+    all is well and 64 (EX_USAGE) otherwise. --source narrows the live sources checked.
+    """
+    from jobs.check import run_check
+
+    try:
+        findings = run_check(ctx.obj["db"], sources or None)
+    except ConfigError as exc:
+        raise ConfigUsageError(str(exc)) from exc
+    for finding in findings:
+        click.echo(f"{'ok' if finding.ok else 'FAIL':<6}{finding.part:<8}{finding.message}")
+    failed = sum(not f.ok for f in findings)
+    if failed:
+        click.echo(f"{failed} problem(s): fix them before installing the cron line", err=True)
+        sys.exit(EX_USAGE)
+    click.echo("all good")
 
 
 @cli.command()
@@ -206,11 +240,14 @@ def collect(
     missing credentials; see docs/reddit.md).
     """
     from jobs.pipeline import run_collect
+    from jobs.report import rejection_lines
 
     paths = list(archives) + ([SAMPLE_ARCHIVE] if sample else [])
     report = run_collect(_settings(ctx), sources or None, paths, _echo(quiet))
     c = report.counts
     click.echo(f"collected {c.total}: {c.new} new, {c.updated} updated, {c.unchanged} unchanged")
+    for line in rejection_lines(report.rejected, report.run_id):
+        click.echo(line)
     for error in report.errors:
         click.echo(f"error: {error}", err=True)
     if report.errors:

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from jobs.config_schema import ConfigFile, problems, topics_model
+
+M = TypeVar("M", bound=BaseModel)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
@@ -18,7 +25,14 @@ CONFIG_NAME = "stablewatch.toml"
 
 
 class ConfigError(Exception):
-    """The configuration is missing or invalid; the message says what to fix."""
+    """The configuration is missing or invalid; the message says what to fix, in one line.
+
+    `problems` lists every mistake found (the message shows the first and counts the rest).
+    """
+
+    def __init__(self, message: str, problems: Sequence[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [message])
 
 
 @dataclass(frozen=True)
@@ -78,31 +92,29 @@ class Settings:
         return load_topics(self.topics_path)
 
 
+def validate(model: type[M], data: dict[str, Any], path: Path) -> M:
+    """`data` read from `path` as `model`, or ConfigError naming every mistake."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        found = [f"{path}: {p}" for p in problems(exc, model, data)]
+        more = f" (and {len(found) - 1} more; `stablewatch check` lists all)" if found[1:] else ""
+        raise ConfigError(found[0] + more, found) from None
+
+
 def load_topics(path: Path) -> Topics:
-    """Read and check a topics.toml file."""
-    data = _read_toml(path)
-    raw_topics = data.get("topics") or []
-    if not raw_topics:
-        raise ConfigError(f"{path}: no [[topics]] defined")
-    topics = []
-    for i, raw in enumerate(raw_topics):
-        if not raw.get("name") or not raw.get("keywords"):
-            raise ConfigError(f"{path}: topic #{i + 1} needs a name and keywords")
-        topics.append(
-            Topic(
-                name=str(raw["name"]),
-                keywords=[str(k) for k in raw["keywords"]],
-                subreddits=[str(s) for s in raw.get("subreddits", [])],
-                queries=[str(q) for q in raw.get("queries", [])],
-            )
-        )
-    collect = data.get("collect", {})
+    """Read and validate a topics.toml file (see jobs/config_schema.py)."""
+    parsed: Any = validate(topics_model(), _read_toml(path), path)
     return Topics(
-        topics=topics,
-        forums=list(data.get("forums", [])),
-        reddit=dict(data.get("reddit", {})),
-        lookback_days=int(collect.get("lookback_days", 3)),
-        revisit_days=int(collect.get("revisit_days", 3)),
+        topics=[
+            Topic(name=t.name, keywords=list(t.keywords), subreddits=list(t.subreddits),
+                  queries=list(t.queries))
+            for t in parsed.topics
+        ],
+        forums=[f.model_dump(exclude_unset=True) | {"kind": f.kind} for f in parsed.forums],
+        reddit=parsed.reddit.model_dump(exclude_unset=True),
+        lookback_days=parsed.collect.lookback_days,
+        revisit_days=parsed.collect.revisit_days,
     )
 
 
@@ -112,47 +124,67 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path} is a folder, not a config file") from None
+    except PermissionError:
+        raise ConfigError(f"cannot read {path}: permission denied") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _env_port(name: str) -> int | None:
+    value = os.environ.get(name)
+    if not value:
+        return None
+    if not value.strip().isdigit() or not 1 <= int(value) <= 65535:
+        raise ConfigError(f"{name}: expected a port number (1-65535), got {value!r}")
+    return int(value)
+
+
+def read_config(db_path: Path | str) -> ConfigFile:
+    """stablewatch.toml beside the database, validated (all defaults when it is absent)."""
+    config_path = Path(db_path).expanduser().resolve().parent / CONFIG_NAME
+    data = _read_toml(config_path) if config_path.exists() else {}
+    return validate(ConfigFile, data, config_path)
 
 
 def load_settings(db_path: Path | str) -> Settings:
     """Settings for a database: defaults, then stablewatch.toml beside it, then environment."""
     db_path = Path(db_path).expanduser().resolve()
-    config_path = db_path.parent / CONFIG_NAME
-    data = _read_toml(config_path) if config_path.exists() else {}
-    base = config_path.parent
+    config = read_config(db_path)
+    base = db_path.parent
 
-    def path_of(section: str, key: str, default: Path) -> Path:
-        value = data.get(section, {}).get(key)
+    def path_of(value: str | None, default: Path) -> Path:
         return (base / value).resolve() if value else default
 
-    digest = data.get("digest", {})
-    smtp_raw = data.get("smtp", {})
-    host = os.environ.get("STABLEWATCH_SMTP_HOST") or smtp_raw.get("host") or ""
+    host = os.environ.get("STABLEWATCH_SMTP_HOST") or config.smtp.host
+    port = _env_port("STABLEWATCH_SMTP_PORT")
     smtp = None
     if host:
         smtp = SmtpSettings(
             host=host,
-            port=int(os.environ.get("STABLEWATCH_SMTP_PORT") or smtp_raw.get("port", 25)),
-            starttls=bool(smtp_raw.get("starttls", False)),
-            username=os.environ.get("STABLEWATCH_SMTP_USER") or smtp_raw.get("username") or None,
+            port=port or config.smtp.port,
+            starttls=config.smtp.starttls,
+            username=os.environ.get("STABLEWATCH_SMTP_USER") or config.smtp.username or None,
             password=os.environ.get("STABLEWATCH_SMTP_PASSWORD") or None,
+            timeout=config.smtp.timeout,
         )
     to = os.environ.get("STABLEWATCH_DIGEST_TO")
-    recipients = tuple(a.strip() for a in to.split(",")) if to else tuple(digest.get("to", ()))
+    recipients = tuple(a.strip() for a in to.split(",") if a.strip()) if to else ()
     return Settings(
         db_path=db_path,
-        topics_path=path_of("paths", "topics", DEFAULT_TOPICS),
-        model_dir=path_of("paths", "model_dir", DEFAULT_MODEL_DIR),
-        backbone=data.get("classifier", {}).get("backbone") or None,
-        outbox=path_of("paths", "outbox", base / "outbox"),
-        digest_from=digest.get("from", "stablewatch@localhost"),
-        digest_to=recipients or ("analysts@localhost",),
+        topics_path=path_of(config.paths.topics, DEFAULT_TOPICS),
+        model_dir=path_of(config.paths.model_dir, DEFAULT_MODEL_DIR),
+        backbone=config.classifier.backbone or None,
+        outbox=path_of(config.paths.outbox, base / "outbox"),
+        digest_from=config.digest.from_,
+        digest_to=recipients or tuple(config.digest.to),
         smtp=smtp,
-        daily_at=str(data.get("schedule", {}).get("daily_at", "06:30")),
-        retry_days=int(digest.get("retry_days", 7)),
-        unsubscribe=digest.get("list_unsubscribe") or None,
+        daily_at=config.schedule.daily_at,
+        retry_days=config.digest.retry_days,
+        unsubscribe=config.digest.list_unsubscribe or None,
     )
 
 

@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from classifier.scorer import Scorer
-from collectors.archive import post_from_record
+from collectors.archive import read_archive
+from collectors.cursors import parse_cursor
+from collectors.post import Rejection
+from collectors.records import horizon, screen
 from jobs.config import SAMPLE_ARCHIVE, Settings, Topics
 from jobs.digest import Digest, build_digest, previous_day, retry_unsent, write_digest
 from jobs.lock import run_lock
@@ -37,6 +40,8 @@ class CollectReport:
     errors: list[str] = field(default_factory=list)
     sources: int = 0  # sources tried (collectors, and sources that could not start)
     failed_sources: int = 0  # of those: raised, or every harvest erred and fetched nothing
+    rejected: list[Rejection] = field(default_factory=list)  # records not stored, and why
+    run_id: int | None = None
 
     @property
     def all_sources_failed(self) -> bool:
@@ -67,8 +72,15 @@ def collect(
     now: datetime,
     echo: Echo = _quiet,
 ) -> CollectReport:
-    """Run each collector, storing its posts before saving its cursor."""
+    """Run each collector, storing its posts before saving its cursor.
+
+    Every post is screened first (`collectors.records.screen`): one that cannot be stored
+    (a time in the future or before its source existed, an integer out of range) is
+    rejected alone and named in `report.rejected`, next to what collectors rejected. A
+    cursor more than a day in the future is not saved.
+    """
     report = CollectReport()
+    clock = datetime.now(UTC)
     assigner = TopicAssigner(topics.topics)
     since = now - timedelta(days=topics.lookback_days)
     revisit_since = (now - timedelta(days=topics.revisit_days)).isoformat()
@@ -79,21 +91,35 @@ def collect(
         delivered = False
         try:
             for harvest in collector.harvest(cursors, since, revisit):
-                delivered = delivered or bool(harvest.posts) or not harvest.error
-                topic_of = assigner.assign(harvest.posts, store.thread_topics)
-                counts = store.upsert_posts(harvest.posts, topic_of)
-                report.counts.add(counts)
-                report.days.update(
-                    p.created_utc.astimezone(UTC).date().isoformat() for p in harvest.posts
+                name = f"{collector.source} {harvest.key}"
+                posts, screened = screen(
+                    harvest.posts, lambda p, key=harvest.key: f"{key} id {p.id}", clock
                 )
+                rejected = [*harvest.rejected, *screened]
+                delivered = delivered or bool(posts) or not harvest.error
+                topic_of = assigner.assign(posts, store.thread_topics)
+                counts = store.upsert_posts(posts, topic_of)
+                report.counts.add(counts)
+                report.days.update(p.created_utc.astimezone(UTC).date().isoformat() for p in posts)
                 # Collectors only return cursors that cover what they delivered, even after
                 # an error part-way, so saving it never skips posts and lets a key progress.
-                store.set_cursor(collector.source, harvest.key, harvest.cursor)
+                cursor = parse_cursor(harvest.cursor)
+                if cursor is not None and cursor > horizon(clock):
+                    report.errors.append(f"{name}: cursor {harvest.cursor} is in the future; "
+                                         "not saved")
+                else:
+                    store.set_cursor(collector.source, harvest.key, harvest.cursor)
                 if harvest.error:
-                    report.errors.append(f"{collector.source} {harvest.key}: {harvest.error}")
+                    report.errors.append(f"{name}: {harvest.error}")
+                if rejected:
+                    report.rejected += rejected
+                    report.errors.append(
+                        f"{name}: {len(rejected)} record(s) rejected, first: {rejected[0]}"
+                    )
                 echo(
                     f"collected {harvest.key}: {len(harvest.posts)} fetched, {counts.new} new, "
                     f"{counts.updated} updated"
+                    + (f", {len(rejected)} rejected" if rejected else "")
                     + (f" (error: {harvest.error})" if harvest.error else "")
                 )
         except Exception as exc:  # one broken source must not stop the others
@@ -160,15 +186,22 @@ def default_day(sample: bool, archives: Sequence[Path]) -> str:
 
 
 def _newest_day(paths: Sequence[Path]) -> str | None:
-    newest: str | None = None
-    for path in paths:
-        for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                day = post_from_record(json.loads(line)).created_utc.date().isoformat()
-            except (ValueError, KeyError, TypeError):
-                continue
-            newest = max(newest or day, day)
-    return newest
+    """The newest UTC day of the archives' valid records (rejected ones never count)."""
+    days = [
+        post.created_utc.astimezone(UTC).date().isoformat()
+        for path in paths
+        for post in read_archive(Path(path)).posts
+    ]
+    return max(days, default=None)
+
+
+def rejection_columns(report: CollectReport) -> dict[str, Any]:
+    """The `runs` columns that count and name every rejected record."""
+    records = [r.to_dict() for r in report.rejected]
+    return {
+        "rejected": len(records),
+        "rejected_records": json.dumps(records, ensure_ascii=False) if records else None,
+    }
 
 
 class SourceError(Exception):
@@ -190,7 +223,23 @@ def run_collect(
         if errors:
             raise SourceError("; ".join(errors))
     with run_lock(settings.db_path), Store.open(settings.db_path) as store:
-        return collect(store, collectors, topics, datetime.now(UTC), echo)
+        run_id = store.start_run("collect", None)
+        try:
+            report = collect(store, collectors, topics, datetime.now(UTC), echo)
+        except BaseException as exc:
+            store.finish_run(run_id, "failed", [f"{type(exc).__name__}: {exc}"])
+            raise
+        store.finish_run(
+            run_id,
+            "partial" if report.errors else "ok",
+            report.errors,
+            collected=report.counts.total,
+            new_posts=report.counts.new,
+            updated_posts=report.counts.updated,
+            **rejection_columns(report),
+        )
+    report.run_id = run_id
+    return report
 
 
 def run_score(settings: Settings, echo: Echo = _quiet) -> tuple[str, int, int]:
@@ -241,9 +290,9 @@ def run_daily(
     """Collect, store, score, summarize and digest for `day` (YYYY-MM-DD, UTC)."""
     started = time.monotonic()
     archives = [Path(a) for a in archives] + ([SAMPLE_ARCHIVE] if sample else [])
+    topics = settings.topics()  # a config mistake stops the run before anything else
     day = day or default_day(sample, archives)
     end_of_day = datetime.combine(date.fromisoformat(day), dtime.max, tzinfo=UTC)
-    topics = settings.topics()
     model_id = model_id_of(settings.model_dir)
     with run_lock(settings.db_path), Store.open(settings.db_path) as store:
         run_id = store.start_run("daily", day)
@@ -295,5 +344,7 @@ def run_daily(
             scored=scored,
             model_id=model_id,
             missing_data=int(missing),
+            **rejection_columns(collected),
         )
+        collected.run_id = run_id
     return report

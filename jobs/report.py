@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from collectors.post import Rejection
 from jobs.config import Settings
 from jobs.pipeline import DailyReport
+
+SHOWN_REJECTIONS = 10  # rejected records named in the output; `runs` names all of them
 
 
 def _fmt(value: float | None, pattern: str) -> str:
     return "-" if value is None else format(value, pattern)
+
+
+def rejection_lines(rejected: Sequence[Rejection], run_id: int | None) -> list[str]:
+    """The first SHOWN_REJECTIONS rejected records, then how to find the rest."""
+    if not rejected:
+        return []
+    lines = [f"rejected  {len(rejected)} record(s), not stored:"]
+    lines += [f"  {r}" for r in rejected[:SHOWN_REJECTIONS]]
+    where = f"runs.rejected_records of run #{run_id}" if run_id else "runs.rejected_records"
+    if len(rejected) > SHOWN_REJECTIONS:
+        lines.append(f"  … and {len(rejected) - SHOWN_REJECTIONS} more: all are in {where}")
+    return lines
 
 
 def format_daily(report: DailyReport, settings: Settings) -> str:
@@ -35,6 +52,7 @@ def format_daily(report: DailyReport, settings: Settings) -> str:
     else:
         sent = "not sent (--no-send)"
     lines += ["", f"digest    {d['path']} ({sent})"]
+    lines += rejection_lines(report.collect.rejected, report.run_id)
     for error in report.collect.errors:
         lines.append(f"error     {error}")
     lines.append(f"done in {report.seconds:.1f}s")

@@ -5,7 +5,7 @@ docs/schema.md describes every column for analysts; keep the two in step.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -124,7 +124,11 @@ ALTER TABLE daily_summary ADD COLUMN spike INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE daily_summary ADD COLUMN spike_note TEXT;
 ALTER TABLE daily_summary ADD COLUMN spike_threads TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE runs ADD COLUMN missing_data INTEGER NOT NULL DEFAULT 0;
-"""
+""",
+    3: """
+ALTER TABLE runs ADD COLUMN rejected INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN rejected_records TEXT;
+""",
 }
 
 def ddl() -> str:
@@ -144,13 +148,18 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
             "thread_id": "post_id of the thread's root post; rebuild threads with it.",
             "parent_id": "post_id of the post this replies to; NULL for a root post.",
             "kind": "post (a thread root: submission, story, topic, feed entry) or comment.",
-            "community": "Subreddit (r/...), forum or feed name.",
-            "author": "Author name as the source shows it; NULL when deleted.",
-            "created_at": "When it was posted, ISO-8601 UTC.",
+            "community": "Subreddit (r/...), forum or feed name; one plain line.",
+            "author": "Author name as the source shows it, as one plain line (markup, "
+                      "control characters and line breaks removed); NULL when deleted.",
+            "created_at": "When it was posted, ISO-8601 UTC. A source time without a "
+                          "timezone is rejected, never guessed; so is one more than a day "
+                          "ahead or before the source existed.",
             "day": "UTC date of created_at (YYYY-MM-DD); summaries group by it.",
-            "title": "Title of a thread root; NULL for comments.",
-            "body": "Plain text: HTML and scripts removed, entities unescaped, bounded length.",
-            "url": "Link to the post on its site.",
+            "title": "Title of a thread root, one plain line; NULL for comments.",
+            "body": "Plain text: HTML and scripts removed (also when entity-encoded), entities "
+                    "unescaped, control characters removed, line breaks are \\n, bounded "
+                    "length.",
+            "url": "Link to the post on its site; http(s) only (other schemes are dropped).",
             "score": "Score or points at the last collection.",
             "num_comments": "Comment count the source reported for a root post.",
             "lang": "Language code (en, zh, ...), from the source or a script-based guess.",
@@ -187,17 +196,19 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
         "Incremental collection state, saved only after the posts it covers are committed.",
         {
             "collector": "Collector name: reddit, hackernews, discourse, feed, archive.",
-            "key": "What the cursor covers: a subreddit listing, a search query, a feed URL.",
-            "value": "Newest created time covered (ISO-8601 UTC).",
+            "key": "What the cursor covers: a subreddit listing, a search query, a feed URL, "
+            "or an archive as archive:<resolved path>#<hash of its first line>.",
+            "value": "Newest created time covered (ISO-8601 UTC); never more than a day "
+            "ahead of the run.",
             "updated_at": "When it last moved.",
         },
     ),
     "runs": (
-        "Audit log: one row per `stablewatch daily` run, including failed ones.",
+        "Audit log: one row per `stablewatch daily` or `collect` run, including failed ones.",
         {
             "run_id": "Run number.",
             "command": "The command that ran.",
-            "day": "The day it summarized (YYYY-MM-DD, UTC).",
+            "day": "The day it summarized (YYYY-MM-DD, UTC); NULL for collect.",
             "started_at": "Start, ISO-8601 UTC.",
             "finished_at": "End, ISO-8601 UTC; NULL while running or if killed.",
             "status": "running, ok, partial (some source or the email failed) or failed.",
@@ -209,6 +220,12 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
             "errors": "JSON list of error messages, NULL when none.",
             "missing_data": "1 when every live source failed, so the day has no data (not a "
             "quiet day); the digest says so. 0 otherwise and for archive replays.",
+            "rejected": "Records not stored because they were invalid (bad JSON, a bad "
+            "field, a time in the future or before the source existed); every one is named "
+            "in rejected_records.",
+            "rejected_records": "JSON list of {source, where, reason} for every rejected "
+            "record: where is file:line for archives, '<cursor key> id <id>' for live "
+            "sources; NULL when none. Query with json_each(rejected_records).",
         },
     ),
     "daily_summary": (

@@ -123,7 +123,8 @@ class Store:
         counts = UpsertCounts()
         now = utcnow()
         rows = []
-        posts = list(posts)
+        # One row per key: a post repeated in the batch counts once (the last copy wins).
+        posts = list({(p.source, p.id): p for p in posts}.values())
         existing = self.posts_by_key([(p.source, p.id) for p in posts])
         for post in posts:
             key = (post.source, post.id)

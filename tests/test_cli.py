@@ -49,10 +49,11 @@ def test_init_is_idempotent(tmp_path):
 def test_daily_prints_a_report_and_status_shows_the_run(db):
     result = run("--db", db, "daily", "--archive", FIXTURES / "archive_small.jsonl",
                  "--date", "2026-03-02", "--quiet")
-    assert result.exit_code == 2  # finished, but the archive has a bad line
+    assert result.exit_code == 2  # finished, but the archive has a bad line (line 7)
     assert "stablewatch daily 2026-03-02" in result.output
     assert "Hong Kong stablecoin regulation" in result.output
-    assert "bad line" in result.output
+    assert "rejected  1 record(s), not stored:" in result.output
+    assert "archive_small.jsonl:7: not JSON" in result.output
     assert (db.parent / "out" / "stablewatch-2026-03-02.eml").exists()
     status = run("--db", db, "status")
     assert status.exit_code == 0 and "partial" in status.output

@@ -92,12 +92,17 @@ def test_bad_lines_are_reported_and_good_ones_kept(settings):
     report = run_daily(settings, "2026-03-03", archives=[FIXTURES / "archive_small.jsonl"])
     assert report.status == "partial"
     assert report.collect.counts.new == 10
-    assert any("bad line" in e for e in report.collect.errors)
+    assert any("1 record(s) rejected" in e for e in report.collect.errors)
+    assert [r.where for r in report.collect.rejected] == [f"{FIXTURES}/archive_small.jsonl:7"]
     with Store.open(settings.db_path) as store:
         run = store.db["runs"].get(report.run_id)
-        assert store.get_cursors("archive") == {"archive:archive_small.jsonl":
-                                                "2026-03-03T09:00:00+00:00"}
-    assert run["status"] == "partial" and "bad line" in run["errors"]
+        ((key, cursor),) = store.get_cursors("archive").items()
+    assert key.startswith(f"archive:{FIXTURES}/archive_small.jsonl#")
+    assert cursor == "2026-03-03T09:00:00+00:00"
+    assert run["status"] == "partial" and "1 record(s) rejected" in run["errors"]
+    assert run["rejected"] == 1
+    (named,) = json.loads(run["rejected_records"])
+    assert named["where"].endswith("archive_small.jsonl:7") and "not JSON" in named["reason"]
     rerun = run_daily(settings, "2026-03-03", archives=[FIXTURES / "archive_small.jsonl"],
                       get_scorer=no_model_calls)
     assert rerun.collect.counts.total == 0
