@@ -5,8 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from jobs.config import Settings
+
+# Property-based tests: no deadlines (the machine is shared; nothing here is timed), a fixed
+# seed per test so CI runs are repeatable, no example database left in the checkout.
+hypothesis_settings.register_profile(
+    "stablewatch", deadline=None, derandomize=True, database=None, max_examples=50
+)
+hypothesis_settings.load_profile("stablewatch")
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REPO = Path(__file__).resolve().parent.parent
