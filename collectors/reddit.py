@@ -25,8 +25,8 @@ from collectors.errors import (
 )
 from collectors.lang import guess_lang
 from collectors.match import KeywordMatcher
-from collectors.post import Harvest, Post
-from collectors.records import horizon
+from collectors.post import Harvest, Post, Rejection
+from collectors.records import RECORD_ERRORS, horizon, parse_time, reason_of
 from collectors.reddit_client import Budget, build_reddit, call_with_retries
 from collectors.text import clean_text
 
@@ -94,7 +94,7 @@ class RedditSettings:
 
 
 def _created(thing: Any) -> datetime:
-    return datetime.fromtimestamp(float(vars(thing)["created_utc"]), UTC)
+    return parse_time(vars(thing)["created_utc"])
 
 
 def _name(value: Any) -> str | None:
@@ -144,6 +144,16 @@ class RedditCollector:
             max_sleep=settings.max_sleep,
         )
         self.matcher = KeywordMatcher(settings.keywords)
+        self._unreadable: list[tuple[str, str]] = []  # (id, reason) since the last harvest
+
+    def _reject(self, thing: Any, exc: BaseException) -> None:
+        """Leave one unreadable submission or comment out; `_rejected` names it."""
+        self._unreadable.append((str(vars(thing).get("id")), reason_of(exc)))
+
+    def _rejected(self, key: str) -> list[Rejection]:
+        """The records left out since the last harvest, named under `key`."""
+        found, self._unreadable = self._unreadable, []
+        return [Rejection(self.source, f"{key} id {rid}", why) for rid, why in found]
 
     def close(self) -> None:
         """Close the HTTP connections."""
@@ -207,7 +217,12 @@ class RedditCollector:
             for thing in listing.children:
                 if not isinstance(thing, Submission) or thing.id in yielded:
                     continue
-                if not window.is_new(_created(thing)):
+                try:
+                    created = _created(thing)
+                except RECORD_ERRORS as exc:  # rejected alone; the listing goes on
+                    self._reject(thing, exc)
+                    continue
+                if not window.is_new(created):
                     return
                 yielded.add(thing.id)
                 yield thing
@@ -244,7 +259,8 @@ class RedditCollector:
         except Exception as exc:  # the key fails, the run goes on
             error = _failure(key, exc)
             posts = [self._submission_post(s) for s in run.matched]
-            return Harvest(self.source, key, posts, cursor, error, self.budget.used - start)
+            return Harvest(self.source, key, posts, cursor, error, self.budget.used - start,
+                           self._rejected(key))
 
         run.matched.sort(key=_created)  # oldest first, so a cut-off still advances the cursor
         error = None
@@ -267,6 +283,7 @@ class RedditCollector:
             format_cursor(new_cursor) if new_cursor else cursor,
             error,
             self.budget.used - start,
+            self._rejected(key),
         )
 
     # ----- threads ------------------------------------------------------------------------
@@ -312,10 +329,15 @@ class RedditCollector:
         if unexpanded:
             extra["comments_not_expanded"] = unexpanded
         fetched.add(submission_id)
-        comments = [c for c in submission.comments.list() if isinstance(c, Comment)]
-        return [self._submission_post(submission, extra)] + [
-            self._comment_post(c, submission) for c in comments
-        ]
+        posts = [self._submission_post(submission, extra)]
+        for comment in submission.comments.list():
+            if not isinstance(comment, Comment):
+                continue
+            try:
+                posts.append(self._comment_post(comment, submission))
+            except RECORD_ERRORS as exc:  # rejected alone; the rest of the thread is kept
+                self._reject(comment, exc)
+        return posts
 
     def _harvest_revisit(self, ids: Sequence[str], fetched: set[str]) -> Harvest:
         start = self.budget.used
@@ -339,7 +361,8 @@ class RedditCollector:
                 break
         if notes:
             log.warning("revisit skipped %d unavailable threads: %s", len(notes), "; ".join(notes))
-        return Harvest(self.source, REVISIT_KEY, posts, None, error, self.budget.used - start)
+        return Harvest(self.source, REVISIT_KEY, posts, None, error, self.budget.used - start,
+                       self._rejected(REVISIT_KEY))
 
     # ----- records ------------------------------------------------------------------------
 

@@ -489,6 +489,7 @@ def status(ctx: click.Context) -> None:
                 f"  #{run['run_id']} {run['command']} {run['day'] or ''} {run['status']} "
                 f"started {run['started_at']} collected {run['collected']} "
                 f"scored {run['scored']}"
+                + (f" rejected {run['rejected']}" if run.get("rejected") else "")
             )
 
 

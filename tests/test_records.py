@@ -208,3 +208,38 @@ def test_hacker_news_rejects_one_bad_comment_and_keeps_its_thread():
     assert rejected.where == "hn/search/stablecoin id 9100012"
     assert "out of range" in rejected.reason
     assert harvest.error is None and harvest.cursor == "2026-11-22T16:20:00+00:00"
+
+
+def _find(node, thing_id):
+    """The Reddit thing with `thing_id` anywhere in a JSON listing tree."""
+    if isinstance(node, dict):
+        if node.get("data", {}).get("id") == thing_id:
+            return node["data"]
+        node = list(node.values())
+    if isinstance(node, list):
+        for child in node:
+            found = _find(child, thing_id)
+            if found:
+                return found
+    return None
+
+
+def test_reddit_rejects_one_bad_comment_and_keeps_its_thread():
+    from reddit_server import fixture_reddit, settings_for
+
+    from collectors.reddit import RedditCollector
+
+    fake = fixture_reddit()
+    _find(fake.threads["abc105"], "ca2")["created_utc"] = 1e20
+    with fake.running():
+        collector = RedditCollector(settings_for(fake))
+        try:
+            harvest = next(collector.harvest({}, datetime(2026, 11, 20, tzinfo=UTC)))
+        finally:
+            collector.close()
+    ids = {p.id for p in harvest.posts}
+    assert "ca2" not in ids and {"abc105", "ca1", "ca3", "cb1"} <= ids
+    (rejected,) = harvest.rejected
+    assert (rejected.source, rejected.where) == ("reddit", "r/China/new id ca2")
+    assert "out of range" in rejected.reason
+    assert harvest.error is None and harvest.cursor == "2026-11-22T02:00:00+00:00"
