@@ -125,8 +125,8 @@ class ConfigFile(StrictModel):
 
 
 class CollectSection(StrictModel):
-    lookback_days: int = Field(3, ge=1, le=365)
-    revisit_days: int = Field(3, ge=0, le=365)
+    lookback_days: int = Field(3, ge=1)
+    revisit_days: int = Field(3, ge=0)
 
 
 class TopicEntry(StrictModel):
