@@ -205,8 +205,9 @@ class ArchiveCollector:
 
     source = "archive"
 
-    def __init__(self, path: Path, until: datetime | None = None,
-                 now: datetime | None = None) -> None:
+    def __init__(
+        self, path: Path, until: datetime | None = None, now: datetime | None = None
+    ) -> None:
         self.path = Path(path)
         self.until = until
         self.now = now  # judges "in the future"; default: the clock when harvesting

@@ -36,8 +36,9 @@ def run_check(db_path: Path | str, sources: Sequence[str] | None = None) -> list
     wanted = list(sources or LIVE_SOURCES)
     unknown = sorted(set(wanted) - set(LIVE_SOURCES))
     if unknown:
-        raise ConfigError(f"unknown source(s): {', '.join(unknown)}; "
-                          f"choose from {', '.join(LIVE_SOURCES)}")
+        raise ConfigError(
+            f"unknown source(s): {', '.join(unknown)}; choose from {', '.join(LIVE_SOURCES)}"
+        )
     findings: list[Finding] = []
     settings: Settings | None = None
     config_path = db_path.parent / CONFIG_NAME
@@ -67,17 +68,22 @@ def _topics_path(config_path: Path) -> Path:
         value = tomllib.loads(config_path.read_text(encoding="utf-8"))["paths"]["topics"]
     except (OSError, ValueError, KeyError, TypeError):
         return DEFAULT_TOPICS
-    return (config_path.parent / value).resolve() if isinstance(value, str) and value else (
-        DEFAULT_TOPICS)
+    return (
+        (config_path.parent / value).resolve()
+        if isinstance(value, str) and value
+        else (DEFAULT_TOPICS)
+    )
 
 
 def _describe(topics: Topics) -> str:
     subreddits = {s for t in topics.topics for s in t.subreddits}
     queries = {q for t in topics.topics for q in t.queries}
     forums = ", ".join(f"{f['kind']} {f.get('name') or f['url']}" for f in topics.forums)
-    return (f"{len(topics.topics)} topics, {len(topics.keywords)} keywords, "
-            f"{len(subreddits)} subreddits, {len(queries)} Reddit searches; "
-            f"forums: {forums or 'none'}")
+    return (
+        f"{len(topics.topics)} topics, {len(topics.keywords)} keywords, "
+        f"{len(subreddits)} subreddits, {len(queries)} Reddit searches; "
+        f"forums: {forums or 'none'}"
+    )
 
 
 def _reddit(topics: Topics) -> Finding:
@@ -97,11 +103,15 @@ def _reddit(topics: Topics) -> Finding:
 def _smtp(settings: Settings) -> Finding:
     smtp = settings.smtp
     if smtp is None:
-        return Finding("smtp", True, f"no [smtp] host: digests are only written to "
-                                     f"{settings.outbox}")
+        return Finding(
+            "smtp", True, f"no [smtp] host: digests are only written to {settings.outbox}"
+        )
     if smtp.username and not smtp.password:
-        return Finding("smtp", False, f"[smtp] username {smtp.username!r} is set but "
-                                      "STABLEWATCH_SMTP_PASSWORD is not")
+        return Finding(
+            "smtp",
+            False,
+            f"[smtp] username {smtp.username!r} is set but STABLEWATCH_SMTP_PASSWORD is not",
+        )
     login = f" as {smtp.username}" if smtp.username else ""
     tls = " with STARTTLS" if smtp.starttls else ""
     recipients = ", ".join(settings.digest_to)

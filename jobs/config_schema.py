@@ -247,8 +247,9 @@ def _message(error: Any, model: type[BaseModel], data: Mapping[str, Any]) -> str
     return f"{where}: {problem(error)}" if where else problem(error)
 
 
-def _unknown_key(key: str, parent: list[Any], model: type[BaseModel], data: Mapping[str, Any]
-                 ) -> str:
+def _unknown_key(
+    key: str, parent: list[Any], model: type[BaseModel], data: Mapping[str, Any]
+) -> str:
     valid = _keys_at(model, parent, data)
     hint = _HINTS.get((str(parent[0]) if parent else "", key))
     if not parent:
@@ -307,8 +308,7 @@ def _keys_at(model: type[BaseModel], loc: Sequence[Any], data: Any) -> list[str]
             continue
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return []
-        field = next((f for n, f in current.model_fields.items() if (f.alias or n) == part),
-                     None)
+        field = next((f for n, f in current.model_fields.items() if (f.alias or n) == part), None)
         if field is None:
             return []
         current = _models_in(field.annotation)

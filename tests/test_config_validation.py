@@ -88,8 +88,9 @@ def configure(folder, config: str, topics: str | None) -> str:
     return str(folder / "sw.db")
 
 
-@pytest.mark.parametrize(("config", "topics", "message"),
-                         [m[1:] for m in MISTAKES], ids=[m[0] for m in MISTAKES])
+@pytest.mark.parametrize(
+    ("config", "topics", "message"), [m[1:] for m in MISTAKES], ids=[m[0] for m in MISTAKES]
+)
 def test_each_config_mistake_is_one_line_and_exit_64_before_anything_runs(
     tmp_path, config, topics, message
 ):
@@ -107,27 +108,35 @@ def test_a_bad_environment_override_is_named(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "sw.db"), "collect", "--sample"])
     assert result.exit_code == EX_USAGE
     assert result.stderr == (
-        "Error: STABLEWATCH_SMTP_PORT: expected a port number (1-65535), got 'smtp'\n")
+        "Error: STABLEWATCH_SMTP_PORT: expected a port number (1-65535), got 'smtp'\n"
+    )
 
 
 def test_unknown_source_is_a_usage_error(tmp_path):
-    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "sw.db"), "collect",
-                                      "--source", "myspace"])
+    result = CliRunner().invoke(
+        cli, ["--db", str(tmp_path / "sw.db"), "collect", "--source", "myspace"]
+    )
     assert result.exit_code == EX_USAGE and "unknown source(s): myspace" in result.stderr
 
 
 def test_empty_subreddit_and_query_lists_are_a_documented_choice(tmp_path):
     path = tmp_path / "topics.toml"
-    path.write_text('[[topics]]\nname = "hk"\nkeywords = ["HKMA"]\nsubreddits = []\n'
-                    "queries = []\n", encoding="utf-8")
+    path.write_text(
+        '[[topics]]\nname = "hk"\nkeywords = ["HKMA"]\nsubreddits = []\nqueries = []\n',
+        encoding="utf-8",
+    )
     (topic,) = load_topics(path).topics
     assert (topic.subreddits, topic.queries) == ([], [])
 
 
 def test_the_bundled_topics_are_valid_and_keep_their_settings():
     topics = load_topics(DEFAULT_TOPICS)
-    assert topics.reddit == {"site": "stablewatch", "limit_per_listing": 100,
-                             "replace_more_limit": 8, "request_budget": 400}
+    assert topics.reddit == {
+        "site": "stablewatch",
+        "limit_per_listing": 100,
+        "replace_more_limit": 8,
+        "request_budget": 400,
+    }
     assert [f["kind"] for f in topics.forums] == ["hackernews", "discourse", "feed"]
 
 
@@ -147,8 +156,15 @@ def test_every_problem_is_listed(tmp_path):
 @pytest.fixture
 def no_reddit_credentials(tmp_path, monkeypatch):
     """No praw.ini but the ones a test writes, no praw_* variables from the developer."""
-    for name in ("praw_client_id", "praw_client_secret", "praw_user_agent", "praw_site",
-                 "STABLEWATCH_SMTP_PASSWORD", "STABLEWATCH_SMTP_HOST", "STABLEWATCH_SMTP_PORT"):
+    for name in (
+        "praw_client_id",
+        "praw_client_secret",
+        "praw_user_agent",
+        "praw_site",
+        "STABLEWATCH_SMTP_PASSWORD",
+        "STABLEWATCH_SMTP_HOST",
+        "STABLEWATCH_SMTP_PORT",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.chdir(tmp_path)
@@ -159,17 +175,26 @@ def check(db: str, *args: str):
     return CliRunner().invoke(cli, ["--db", db, "check", *args])
 
 
-def test_check_passes_a_good_setup_without_writing_anything(tmp_path, monkeypatch,
-                                                            no_reddit_credentials):
-    for key, value in (("client_id", "id"), ("client_secret", "secret"),
-                       ("user_agent", "stablewatch-test/0.1 by tester")):
+def test_check_passes_a_good_setup_without_writing_anything(
+    tmp_path, monkeypatch, no_reddit_credentials
+):
+    for key, value in (
+        ("client_id", "id"),
+        ("client_secret", "secret"),
+        ("user_agent", "stablewatch-test/0.1 by tester"),
+    ):
         monkeypatch.setenv(f"praw_{key}", value)
     db = configure(tmp_path, '[smtp]\nhost = "mail.test"\n', TOPICS)
     result = check(db)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert [line.split()[:2] for line in lines[:-1]] == [
-        ["ok", "config"], ["ok", "topics"], ["ok", "reddit"], ["ok", "smtp"], ["ok", "model"]]
+        ["ok", "config"],
+        ["ok", "topics"],
+        ["ok", "reddit"],
+        ["ok", "smtp"],
+        ["ok", "model"],
+    ]
     assert "1 topics, 1 keywords, 1 subreddits, 0 Reddit searches; forums: none" in lines[1]
     assert lines[-1] == "all good"
     assert not (tmp_path / "sw.db").exists() and not (tmp_path / "outbox").exists()
@@ -183,19 +208,23 @@ def test_check_lists_every_problem_and_exits_64(tmp_path, no_reddit_credentials)
     failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
     assert len(failed) == 2
     assert "unknown section [smpt]; did you mean [smtp]?" in failed[0]
-    assert 'keywords item 2: must not be empty' in failed[1]
+    assert "keywords item 2: must not be empty" in failed[1]
     assert "2 problem(s)" in result.stderr
     assert not (tmp_path / "sw.db").exists()
 
 
-def test_check_names_missing_credentials_only_for_the_sources_asked(tmp_path,
-                                                                   no_reddit_credentials):
+def test_check_names_missing_credentials_only_for_the_sources_asked(
+    tmp_path, no_reddit_credentials
+):
     db = configure(tmp_path, '[smtp]\nhost = "mail.test"\nusername = "ops"\n', TOPICS)
     everything = check(db)
     assert everything.exit_code == EX_USAGE
     assert "FAIL  reddit  Reddit credentials missing: client_id, client_secret" in (
-        everything.stdout)
-    assert ("FAIL  smtp    [smtp] username 'ops' is set but STABLEWATCH_SMTP_PASSWORD is not"
-            in everything.stdout)
+        everything.stdout
+    )
+    assert (
+        "FAIL  smtp    [smtp] username 'ops' is set but STABLEWATCH_SMTP_PASSWORD is not"
+        in everything.stdout
+    )
     forums_only = check(db, "--source", "feed")
     assert " reddit " not in forums_only.stdout and "FAIL  smtp" in forums_only.stdout

@@ -62,13 +62,17 @@ def test_clean_text_keeps_every_word_of_plain_text(raw):
 
 SOURCES = ["reddit", "hackernews", "discourse:forum.test", "feed"]
 WHEN = st.datetimes(datetime(2014, 1, 1), datetime(2026, 11, 30), timezones=st.just(UTC))
-TIME_VALUE = WHEN.flatmap(lambda w: st.sampled_from(
-    [w.isoformat(), w.isoformat().replace("+00:00", "Z"), w.timestamp(), int(w.timestamp())]))
+TIME_VALUE = WHEN.flatmap(
+    lambda w: st.sampled_from(
+        [w.isoformat(), w.isoformat().replace("+00:00", "Z"), w.timestamp(), int(w.timestamp())]
+    )
+)
 OPTIONAL_TEXT = st.none() | ANY_TEXT
 JSON_VALUE = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
-                                                                 max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 
@@ -133,8 +137,11 @@ def test_archive_keeps_every_good_record_and_accounts_for_every_line(case):
         read = read_archive(path, NOW)
     ids = [p.id for p in read.posts]
     assert good_ids <= set(ids)
-    counted = [n for n, raw in enumerate(lines, 1)
-               if (raw.removeprefix(codecs.BOM_UTF8) if n == 1 else raw).strip()]
+    counted = [
+        n
+        for n, raw in enumerate(lines, 1)
+        if (raw.removeprefix(codecs.BOM_UTF8) if n == 1 else raw).strip()
+    ]
     assert len(read.posts) + len(read.rejected) == len(counted)
     assert {r.where for r in read.rejected} <= {f"{path}:{n}" for n in counted}
     assert all(r.reason and "\n" not in r.reason for r in read.rejected)
@@ -158,10 +165,39 @@ def test_collecting_arbitrary_archives_never_fails_and_stores_the_good_records(c
 # ---- digest rendering ----------------------------------------------------------------------
 
 ONE_LINE = (st.text(max_size=40) | MARKUP).map(lambda s: " ".join(s.split()))
-URL = st.sampled_from(["https://example.test/a?b=1&c='2'", "javascript:alert(1)",
-                       "data:text/html,<b>x</b>", "http://example.test/\"onclick=\"x", ""])
-TEMPLATE_TAGS = {"html", "head", "meta", "title", "body", "p", "b", "h1", "div", "ul", "li",
-                 "img", "h2", "table", "tr", "th", "td", "h3", "a", "small", "blockquote", "hr"}
+URL = st.sampled_from(
+    [
+        "https://example.test/a?b=1&c='2'",
+        "javascript:alert(1)",
+        "data:text/html,<b>x</b>",
+        'http://example.test/"onclick="x',
+        "",
+    ]
+)
+TEMPLATE_TAGS = {
+    "html",
+    "head",
+    "meta",
+    "title",
+    "body",
+    "p",
+    "b",
+    "h1",
+    "div",
+    "ul",
+    "li",
+    "img",
+    "h2",
+    "table",
+    "tr",
+    "th",
+    "td",
+    "h3",
+    "a",
+    "small",
+    "blockquote",
+    "hr",
+}
 
 
 class Tags(HTMLParser):
@@ -179,13 +215,29 @@ def test_no_input_text_appears_unescaped_in_the_html_part(texts, quote, thread_u
     from jobs.digest import build_digest
 
     # Each value is fenced by markers, so finding it raw means it was not escaped.
-    title, community, author, note, spike_title, error = (f"[{i}#{t}#{i}]"
-                                                         for i, t in enumerate(texts))
+    title, community, author, note, spike_title, error = (
+        f"[{i}#{t}#{i}]" for i, t in enumerate(texts)
+    )
     quote = f"[q#{quote}#q]"
-    thread = {"source": "reddit", "thread_id": "t1", "title": title, "community": community,
-              "url": thread_url, "activity": 3, "relevant": 2}
-    said = {"source": "reddit", "post_id": "p1", "author": author, "community": community,
-            "url": quote_url, "confidence": 0.9, "speculative": True, "text": quote}
+    thread = {
+        "source": "reddit",
+        "thread_id": "t1",
+        "title": title,
+        "community": community,
+        "url": thread_url,
+        "activity": 3,
+        "relevant": 2,
+    }
+    said = {
+        "source": "reddit",
+        "post_id": "p1",
+        "author": author,
+        "community": community,
+        "url": quote_url,
+        "confidence": 0.9,
+        "speculative": True,
+        "text": quote,
+    }
     with tempfile.TemporaryDirectory() as folder, Store.open(Path(folder) / "sw.db") as store:
         store.save_summaries([{
             "day": "2026-05-01", "topic": "all", "model_id": "m", "volume": 3, "posts": 1,
@@ -206,5 +258,8 @@ def test_no_input_text_appears_unescaped_in_the_html_part(texts, quote, thread_u
     assert {tag for tag, _ in parser.tags} <= TEMPLATE_TAGS
     for _, attrs in parser.tags:
         assert not [name for name, _ in attrs if name.startswith("on")]
-        assert all((v or "").startswith(("http://", "https://", "cid:"))
-                   for n, v in attrs if n in ("href", "src"))
+        assert all(
+            (v or "").startswith(("http://", "https://", "cid:"))
+            for n, v in attrs
+            if n in ("href", "src")
+        )

@@ -72,8 +72,11 @@ def test_a_hostile_line_is_rejected_alone_with_its_line_and_reason(tmp_path, bad
 
 def test_the_probe_keeps_all_67_records_next_to_every_hostile_line(tmp_path):
     """The 67 sample records of 2026-11-20 with a hostile line after each of the first 18."""
-    good = [r for r in SAMPLE_ARCHIVE.read_text(encoding="utf-8").splitlines()
-            if '"created_utc": "2026-11-20' in r]
+    good = [
+        r
+        for r in SAMPLE_ARCHIVE.read_text(encoding="utf-8").splitlines()
+        if '"created_utc": "2026-11-20' in r
+    ]
     assert len(good) == 67
     lines: list[str] = []
     for i, record in enumerate(good):
@@ -86,9 +89,12 @@ def test_the_probe_keeps_all_67_records_next_to_every_hostile_line(tmp_path):
         stored = store.db["posts"].count
     assert (report.counts.new, stored) == (67, 67)
     assert [r.where for r in report.rejected] == [
-        f"{archive}:{2 * i + 2}" for i in range(len(HOSTILE))]
-    assert report.errors == [f"archive {read_archive(archive).key}: {len(HOSTILE)} record(s) "
-                             f"rejected, first: {report.rejected[0]}"]
+        f"{archive}:{2 * i + 2}" for i in range(len(HOSTILE))
+    ]
+    assert report.errors == [
+        f"archive {read_archive(archive).key}: {len(HOSTILE)} record(s) "
+        f"rejected, first: {report.rejected[0]}"
+    ]
 
 
 def test_unicode_line_separators_inside_a_body_are_text(tmp_path):
@@ -130,8 +136,10 @@ def test_the_archive_cursor_names_the_file_by_path_and_content(tmp_path):
 
 
 def test_duplicate_ids_in_one_batch_count_once(tmp_path):
-    archive = write(tmp_path / "a.jsonl", [line(id=f"p{i}") for i in range(20)]
-                    + [line(id="p7", body="the same post again, edited")])
+    archive = write(
+        tmp_path / "a.jsonl",
+        [line(id=f"p{i}") for i in range(20)] + [line(id="p7", body="the same post again, edited")],
+    )
     with Store.open(tmp_path / "sw.db") as store:
         report = collect(store, [ArchiveCollector(archive)], load_topics(DEFAULT_TOPICS), NOW)
         body = store.db["posts"].get(("reddit", "p7"))["body"]
@@ -154,7 +162,8 @@ def test_every_stored_text_field_is_cleaned_the_same_way():
     assert "<script" not in post.body and post.url is None
     assert Post(**{**post.__dict__, "url": "https://example.test/a b"}).url is None
     assert Post(**{**post.__dict__, "url": " HTTPS://example.test/a "}).url == (
-        "HTTPS://example.test/a")
+        "HTTPS://example.test/a"
+    )
 
 
 @pytest.mark.parametrize(("value", "expected"), [
