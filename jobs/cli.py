@@ -506,13 +506,132 @@ def schema(markdown: bool) -> None:
 @cli.command()
 @click.option("--database", default=None,
               help="Database name as Datasette sees it. Default: the --db file's stem.")
+@click.option("--split", "split_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write metadata.yaml and datasette.yaml (Datasette 1.0) into this folder.")
 @click.pass_context
-def metadata(ctx: click.Context, database: str | None) -> None:
-    """Print Datasette metadata (table and column descriptions, canned queries) as JSON.
+def metadata(ctx: click.Context, database: str | None, split_dir: Path | None) -> None:
+    """Datasette settings: descriptions, canned queries, hidden tables, search on views.
 
-    Use: stablewatch metadata > metadata.json && datasette stablewatch.db -m metadata.json
+    Prints one metadata JSON for Datasette 0.65: stablewatch metadata > metadata.json &&
+    datasette stablewatch.db -m metadata.json. With --split DIR, writes the Datasette 1.0
+    pair instead: datasette stablewatch.db -m DIR/metadata.yaml -c DIR/datasette.yaml
     """
+    from jobs.datasette_files import write_split
     from jobs.schema_docs import datasette_metadata
 
     name = database or Path(ctx.obj["db"]).stem
+    if split_dir is not None:
+        for path in write_split(split_dir, name):
+            click.echo(f"wrote {path}")
+        return
     click.echo(json.dumps(datasette_metadata(name), indent=2, ensure_ascii=False))
+
+
+def _db_path(ctx: click.Context) -> Path:
+    """The --db file for read-only commands (no config needed, nothing created)."""
+    return Path(ctx.obj["db"])
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--topic", help="Only posts of this topic (as in topics.toml).")
+@click.option("--from", "first", type=DATE, help="First day (UTC), inclusive.")
+@click.option("--to", "last", type=DATE, help="Last day (UTC), inclusive.")
+@click.option("--stance", type=click.Choice(["supportive", "neutral", "opposed"]),
+              help="Only posts with this stance (neutral includes off-topic texts).")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Show at most this many hits, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
+@click.pass_context
+@_friendly
+def search(ctx: click.Context, query: str, topic: str | None, first: Any, last: Any,
+           stance: str | None, limit: int, as_json: bool) -> None:
+    """Full-text search of titles and bodies, English and Chinese (read-only).
+
+    Every word must occur, as a substring and in any case; "quote a phrase" to keep
+    words together. Simplified and traditional Chinese are folded together: 稳定币 also
+    finds 穩定幣. Each hit shows its date, source, stance, speculation and link.
+    """
+    from jobs.search import SearchFilters, format_hits
+    from jobs.search import search as run_search
+
+    first_day, last_day = _day(first), _day(last)
+    if first_day and last_day and first_day > last_day:
+        raise click.BadParameter(f"--from {first_day} is after --to {last_day}")
+    try:
+        result = run_search(_db_path(ctx), query,
+                            SearchFilters(topic, first_day, last_day, stance), limit)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="QUERY") from exc
+    if as_json:
+        click.echo(json.dumps({"query": result.query, "terms": result.terms,
+                               "total": result.total, "hits": result.hits},
+                              indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_hits(result))
+
+
+@cli.command()
+@click.argument("sql")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV with a header row.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of objects.")
+@click.pass_context
+@_friendly
+def query(ctx: click.Context, sql: str, as_csv: bool, as_json: bool) -> None:
+    """Run one SQL statement read-only and print its rows (a table, CSV or JSON).
+
+    The database is opened read-only, so INSERT, UPDATE, DELETE, DDL and ATTACH are
+    refused with a message; it never creates a database. Example:
+    stablewatch query "SELECT day, volume FROM daily_series WHERE topic = 'all'"
+    """
+    from jobs.export import query_rows
+    from jobs.formats import text_table, write_csv, write_json
+
+    if as_csv and as_json:
+        raise click.UsageError("choose one of --csv and --json")
+    out = click.get_text_stream("stdout")
+    with query_rows(_db_path(ctx), sql) as (columns, rows):
+        if as_csv:
+            write_csv(columns, rows, out)
+        elif as_json:
+            write_json(columns, rows, out)
+        elif columns:
+            click.echo(text_table(columns, list(rows)))
+        else:
+            click.echo("(no result columns)")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "parquet"]),
+              help="File format. Default: from the --out file's extension.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="File to write (replaced only once the export is complete).")
+@click.option("--table", type=click.Choice(["scored_posts", "thread_stance", "daily_series",
+                                            "daily_summary", "spikes"]),
+              default="scored_posts", show_default=True, help="What to export.")
+@click.option("--from", "first", type=DATE, help="First day (UTC), inclusive.")
+@click.option("--to", "last", type=DATE, help="Last day (UTC), inclusive.")
+@click.pass_context
+@_friendly
+def export(ctx: click.Context, fmt: str | None, out: Path, table: str, first: Any,
+           last: Any) -> None:
+    """Export posts with their scores (or a summary view) to CSV, JSON or Parquet.
+
+    Read-only. Parquet needs pyarrow: pip install 'stablewatch[parquet]'.
+    """
+    from jobs.export import export as run_export
+    from jobs.export import format_of
+    from jobs.formats import FormatError
+
+    first_day, last_day = _day(first), _day(last)
+    if first_day and last_day and first_day > last_day:
+        raise click.BadParameter(f"--from {first_day} is after --to {last_day}")
+    try:
+        fmt = format_of(out, fmt)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--format") from exc
+    try:
+        count = run_export(_db_path(ctx), out, fmt, table, first_day, last_day)
+    except FormatError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"exported {count} rows of {table} to {out}")

@@ -15,6 +15,7 @@ import sqlite_utils
 
 from classifier.scores import Scores
 from collectors.post import Post
+from jobs.fts import register_functions, search_text
 from jobs.schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -61,6 +62,7 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS)
+            register_functions(conn)
             db = sqlite_utils.Database(conn)
             db.execute("PRAGMA foreign_keys = ON")
             store = cls(db, path)
@@ -144,6 +146,7 @@ class Store:
                 counts.updated += 1
             else:
                 counts.new += 1
+            row["search_text"] = search_text(row["title"], row["body"])
             rows.append(row)
         if rows:
             with self.db.conn:

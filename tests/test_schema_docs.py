@@ -7,30 +7,48 @@ import json
 from click.testing import CliRunner
 
 from jobs.cli import cli
-from jobs.schema import DESCRIPTIONS
-from jobs.schema_docs import CANNED_QUERIES, schema_markdown
+from jobs.questions import CANNED_QUERIES
+from jobs.schema import DESCRIPTIONS, VIEW_DESCRIPTIONS
+from jobs.schema_docs import schema_markdown
 from jobs.store import Store
 from tests.conftest import REPO
 
 
+def _fts_shadow_tables(db) -> set[str]:
+    """The tables FTS5 keeps for each full-text index (documented with the index)."""
+    suffixes = ("_data", "_idx", "_docsize", "_config", "_content")
+    return {fts + s for fts in db.table_names(fts5=True) for s in suffixes}
+
+
 def test_every_table_and_column_is_described(tmp_path):
     with Store.open(tmp_path / "a.db") as store:
+        shadow = _fts_shadow_tables(store.db)
+        assert "posts_fts_data" in shadow
         for table in store.db.table_names():
-            if table.startswith("sqlite_"):
+            if table.startswith("sqlite_") or table in shadow:
                 continue
             assert table in DESCRIPTIONS, f"table {table} is undocumented"
             live = [c.name for c in store.db[table].columns]
             assert list(DESCRIPTIONS[table][1]) == live, f"{table}: docs and columns differ"
+        assert set(DESCRIPTIONS) - set(store.db.table_names()) == set()
+
+
+def test_every_view_and_column_is_described(tmp_path):
+    with Store.open(tmp_path / "a.db") as store:
+        assert set(store.db.view_names()) == set(VIEW_DESCRIPTIONS)
+        for view in store.db.view_names():
+            live = [c.name for c in store.db[view].columns]
+            assert list(VIEW_DESCRIPTIONS[view][1]) == live, f"{view}: docs and columns differ"
 
 
 def test_docs_schema_md_is_current():
     assert (REPO / "docs" / "schema.md").read_text(encoding="utf-8") == schema_markdown() + "\n"
 
 
-def test_canned_queries_run(tmp_path):
+def test_canned_queries_run_on_an_empty_database(tmp_path):
     with Store.open(tmp_path / "a.db") as store:
         for query in CANNED_QUERIES.values():
-            params = {"source": "reddit", "thread_id": "x"} if ":source" in query["sql"] else {}
+            params = {"source": "reddit", "thread_id": "x", "text": "港币"}
             list(store.db.query(query["sql"], params))
 
 
@@ -39,4 +57,6 @@ def test_metadata_command_is_datasette_shaped(tmp_path):
     data = json.loads(result.output)
     tables = data["databases"]["watch"]["tables"]
     assert "supportive" in tables["scores"]["columns"]["stance"]
+    assert tables["runs"]["hidden"] is True
+    assert tables["scored_posts"]["fts_table"] == "posts_fts"
     assert set(data["databases"]["watch"]["queries"]) == set(CANNED_QUERIES)
