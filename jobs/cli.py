@@ -589,7 +589,7 @@ def query(ctx: click.Context, sql: str, as_csv: bool, as_json: bool) -> None:
 
     if as_csv and as_json:
         raise click.UsageError("choose one of --csv and --json")
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     with query_rows(_db_path(ctx), sql) as (columns, rows):
         if as_csv:
             write_csv(columns, rows, out)

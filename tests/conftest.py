@@ -51,3 +51,16 @@ def configure_db(folder: Path, model_dir: Path, topics: str | None = None) -> Pa
         lines.append('topics = "topics.toml"')
     (folder / "stablewatch.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return folder / "sw.db"
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Settings:
+    """The bundled sample through the daily job once per test run, scored by the tiny
+    model. Tests read it; the few that write (a digest) leave the data as it was."""
+    from jobs.pipeline import run_daily
+
+    folder = tmp_path_factory.mktemp("sample")
+    settings = Settings(db_path=folder / "sw.db", model_dir=tiny_model_dir,
+                        outbox=folder / "outbox")
+    run_daily(settings, sample=True, send=False)
+    return settings

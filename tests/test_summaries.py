@@ -57,16 +57,7 @@ def _summary_rows(db):
     return rows
 
 
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory, tiny_model_dir):
-    """The bundled sample through the daily job once (module-wide, read-only in tests)."""
-    from jobs.config import Settings
-
-    folder = tmp_path_factory.mktemp("sample")
-    settings = Settings(db_path=folder / "sw.db", model_dir=tiny_model_dir,
-                        outbox=folder / "outbox")
-    run_daily(settings, sample=True, send=False)
-    return settings
+# sample_db (conftest.py): the bundled sample through the daily job, once per run.
 
 
 def test_sample_spike_day_is_flagged_and_quiet_days_are_not(sample_db):
