@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -17,19 +18,34 @@ class FormatError(Exception):
 
 
 def text_table(columns: Sequence[str], rows: Iterable[Row]) -> str:
-    """Columns padded to their widest cell (cells on one line, cut to 60 characters)."""
+    """Columns padded to their widest cell, as a terminal shows them (a Chinese character
+    takes two columns); cells on one line, cut to 60 columns."""
     cells = [[_cell(v) for v in row] for row in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
-              for r in cells]
-    return "\n".join(lines)
+    widths = [max([width(c)] + [width(r[i]) for r in cells]) for i, c in enumerate(columns)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v + " " * (w - width(v))
+                         for v, w in zip(values, widths, strict=True)).rstrip()
+
+    return "\n".join([line(columns), "  ".join("-" * w for w in widths), *map(line, cells)])
+
+
+def width(text: str) -> int:
+    """Terminal columns: 2 for wide (CJK) characters, 1 for the rest."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _cell(value: Any) -> str:
     text = "" if value is None else str(value).replace("\r", " ").replace("\n", " ")
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+    if width(text[: MAX_CELL + 1]) <= MAX_CELL and len(text) <= MAX_CELL:
+        return text
+    kept, used = [], 0
+    for ch in text:
+        used += width(ch)
+        if used > MAX_CELL - 1:
+            break
+        kept.append(ch)
+    return "".join(kept) + "…"
 
 
 def write_csv(columns: Sequence[str], rows: Iterable[Row], out: TextIO) -> int:
