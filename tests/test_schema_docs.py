@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 from click.testing import CliRunner
 
@@ -60,3 +61,29 @@ def test_metadata_command_is_datasette_shaped(tmp_path):
     assert tables["runs"]["hidden"] is True
     assert tables["scored_posts"]["fts_table"] == "posts_fts"
     assert set(data["databases"]["watch"]["queries"]) == set(CANNED_QUERIES)
+
+
+def test_documented_json_keys_are_the_keys_in_the_data(sample_db):
+    from jobs.schema import JSON_KEYS
+
+    con = sqlite3.connect(sample_db.db_path)
+    summaries = con.execute("SELECT top_threads, spike_threads, quotes FROM daily_summary "
+                            "WHERE volume > 0").fetchall()
+    errors = [json.loads(e) for (e,) in con.execute(
+        "SELECT errors FROM runs WHERE errors IS NOT NULL")]
+    con.close()
+    found: dict[str, set[str]] = {"top_threads": set(), "spike_threads": set(), "quotes": set()}
+    stances: set[str] = set()
+    for top, spike, quotes in summaries:
+        for item in json.loads(top):
+            found["top_threads"] |= set(item)
+        for item in json.loads(spike):
+            found["spike_threads"] |= set(item)
+        for stance, items in json.loads(quotes).items():
+            stances.add(stance)
+            for item in items:
+                found["quotes"] |= set(item)
+    for column, keys in found.items():
+        assert keys == set(JSON_KEYS[("daily_summary", column)][1]), column
+    assert stances == {"supportive", "neutral", "opposed"}
+    assert all(isinstance(m, str) for e in errors for m in e)
