@@ -22,8 +22,10 @@ from jobs.questions import CANNED_QUERIES
 from jobs.schema import DESCRIPTIONS, VIEW_DESCRIPTIONS
 
 TITLE = "stablewatch"
-ABOUT = ("What Reddit, Hacker News, forums and feeds say about yuan stablecoins and Hong "
-         "Kong's stablecoin regime: posts, classifier scores, daily summaries.")
+ABOUT = (
+    "What Reddit, Hacker News, forums and feeds say about yuan stablecoins and Hong "
+    "Kong's stablecoin regime: posts, classifier scores, daily summaries."
+)
 HIDDEN_TABLES = ("cursors", "runs", "digests", "schema_version")
 SEARCHABLE_VIEWS = {"scored_posts": {"fts_table": "posts_fts", "fts_pk": "post_rowid"}}
 TABLE_OPTIONS: dict[str, dict[str, Any]] = {
@@ -107,8 +109,10 @@ def split_files(database: str = "stablewatch") -> dict[str, str]:
         f"# Datasette 0.65: stablewatch --db {database}.db metadata > metadata.json\n"
         f"#                 datasette {database}.db -m metadata.json\n"
     )
-    return {METADATA_FILE: to_yaml(metadata(database), header),
-            CONFIG_FILE: to_yaml(config(database), header)}
+    return {
+        METADATA_FILE: to_yaml(metadata(database), header),
+        CONFIG_FILE: to_yaml(config(database), header),
+    }
 
 
 def write_split(directory: Path, database: str = "stablewatch") -> list[Path]:

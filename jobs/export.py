@@ -26,8 +26,9 @@ class Exportable:
 
 EXPORTS: dict[str, Exportable] = {
     "scored_posts": Exportable("day BETWEEN :first AND :last", "created_at, source, post_id"),
-    "thread_stance": Exportable("last_day >= :first AND first_day <= :last",
-                                "first_day, source, thread_id"),
+    "thread_stance": Exportable(
+        "last_day >= :first AND first_day <= :last", "first_day, source, thread_id"
+    ),
     "daily_series": Exportable("day BETWEEN :first AND :last", "day, topic"),
     "daily_summary": Exportable("day BETWEEN :first AND :last", "day, topic"),
     "spikes": Exportable("day BETWEEN :first AND :last", "day, topic"),
@@ -35,8 +36,9 @@ EXPORTS: dict[str, Exportable] = {
 
 
 @contextmanager
-def query_rows(db_path: Path | str, sql: str,
-               params: Any = ()) -> Iterator[tuple[list[str], Iterator[tuple[Any, ...]]]]:
+def query_rows(
+    db_path: Path | str, sql: str, params: Any = ()
+) -> Iterator[tuple[list[str], Iterator[tuple[Any, ...]]]]:
     """Run one SQL statement read-only; yields (column names, row iterator)."""
     with readonly(db_path) as conn:
         cursor = execute(conn, sql, params)
@@ -52,8 +54,14 @@ def format_of(out: Path, fmt: str | None) -> str:
     return fmt
 
 
-def export(db_path: Path | str, out: Path, fmt: str, table: str = "scored_posts",
-           first: str | None = None, last: str | None = None) -> int:
+def export(
+    db_path: Path | str,
+    out: Path,
+    fmt: str,
+    table: str = "scored_posts",
+    first: str | None = None,
+    last: str | None = None,
+) -> int:
     """Write ``table``'s rows from ``first`` to ``last`` (days, inclusive) to ``out``.
 
     The file appears only when complete (written beside it, then renamed), so a failure

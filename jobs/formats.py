@@ -24,8 +24,9 @@ def text_table(columns: Sequence[str], rows: Iterable[Row]) -> str:
     widths = [max([width(c)] + [width(r[i]) for r in cells]) for i, c in enumerate(columns)]
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(v + " " * (w - width(v))
-                         for v, w in zip(values, widths, strict=True)).rstrip()
+        return "  ".join(
+            v + " " * (w - width(v)) for v, w in zip(values, widths, strict=True)
+        ).rstrip()
 
     return "\n".join([line(columns), "  ".join("-" * w for w in widths), *map(line, cells)])
 
@@ -65,8 +66,11 @@ def write_json(columns: Sequence[str], rows: Iterable[Row], out: TextIO) -> int:
     out.write("[")
     for row in rows:
         out.write(",\n " if count else "\n ")
-        out.write(json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False,
-                             default=_json_value))
+        out.write(
+            json.dumps(
+                dict(zip(columns, row, strict=True)), ensure_ascii=False, default=_json_value
+            )
+        )
         count += 1
     out.write("\n]\n" if count else "]\n")
     return count

@@ -35,8 +35,7 @@ def register_functions(conn: sqlite3.Connection) -> None:
 
 def search_terms(query: str) -> list[str]:
     """The folded terms of a query: words, or "quoted phrases", all of which must occur."""
-    terms = [fold(phrase or word).strip()
-             for phrase, word in _TERM.findall(query)]
+    terms = [fold(phrase or word).strip() for phrase, word in _TERM.findall(query)]
     return [t for t in terms if t]
 
 
@@ -61,8 +60,10 @@ def match_sql(terms: list[str]) -> MatchSQL:
         params.append(" AND ".join(_phrase(t) for t in indexed))
     for term in terms:
         if len(term) < MIN_INDEXED_CHARS:
-            clauses.append("(p.title LIKE ? ESCAPE '\\' OR p.body LIKE ? ESCAPE '\\' "
-                           "OR p.search_text LIKE ? ESCAPE '\\')")
+            clauses.append(
+                "(p.title LIKE ? ESCAPE '\\' OR p.body LIKE ? ESCAPE '\\' "
+                "OR p.search_text LIKE ? ESCAPE '\\')"
+            )
             params += [_like(term)] * 3
     return MatchSQL(" AND ".join(clauses), params)
 

@@ -69,8 +69,8 @@ ORDER BY day""",
 MORE_QUERIES: dict[str, Question] = {
     "mentions": {
         "title": "Posts containing a text of any length, in any script it was indexed in "
-                 "(LIKE: also finds 1-2 character words such as 港币, which the search box "
-                 "cannot)",
+        "(LIKE: also finds 1-2 character words such as 港币, which the search box "
+        "cannot)",
         "sql": """SELECT sp.day, sp.source, sp.community, sp.stance, sp.relevant, sp.title,
        sp.body, sp.url
 FROM scored_posts sp JOIN posts p ON p.rowid = sp.post_rowid
@@ -82,18 +82,18 @@ LIMIT 200""",
     "stance_by_day": {
         "title": "Net stance and speculation by day and topic",
         "sql": "SELECT day, topic, volume, relevant, supportive, neutral, opposed, net_stance, "
-               "speculative_share FROM daily_summary ORDER BY day DESC, topic",
+        "speculative_share FROM daily_summary ORDER BY day DESC, topic",
     },
     "latest_opposed": {
         "title": "Most confidently opposed on-topic texts",
         "sql": "SELECT day, community, author, title, body, p_opposed, url FROM scored_posts "
-               "WHERE relevant AND stance = 'opposed' ORDER BY day DESC, p_opposed DESC "
-               "LIMIT 100",
+        "WHERE relevant AND stance = 'opposed' ORDER BY day DESC, p_opposed DESC "
+        "LIMIT 100",
     },
     "thread": {
         "title": "One thread, oldest first",
         "sql": "SELECT post_id, parent_id, author, created_at, title, body, score FROM posts "
-               "WHERE source = :source AND thread_id = :thread_id ORDER BY created_at",
+        "WHERE source = :source AND thread_id = :thread_id ORDER BY created_at",
     },
 }
 

@@ -13,9 +13,25 @@ from jobs.readonly import execute, readonly, require_schema
 SEARCH_SCHEMA = 4
 EXCERPT_CHARS = 200
 _HIT_COLUMNS = (
-    "day", "created_at", "source", "post_id", "thread_id", "kind", "community", "author",
-    "topic", "lang", "title", "body", "url", "relevant", "relevance", "stance",
-    "speculative", "speculation", "model_id",
+    "day",
+    "created_at",
+    "source",
+    "post_id",
+    "thread_id",
+    "kind",
+    "community",
+    "author",
+    "topic",
+    "lang",
+    "title",
+    "body",
+    "url",
+    "relevant",
+    "relevance",
+    "stance",
+    "speculative",
+    "speculation",
+    "model_id",
 )
 
 
@@ -63,8 +79,7 @@ def search(
         where.append("sp.stance = ?")
         params.append(filters.stance)
     base = (
-        "FROM scored_posts sp JOIN posts p ON p.rowid = sp.post_rowid "
-        f"WHERE {' AND '.join(where)}"
+        f"FROM scored_posts sp JOIN posts p ON p.rowid = sp.post_rowid WHERE {' AND '.join(where)}"
     )
     with readonly(db_path) as conn:
         require_schema(conn, SEARCH_SCHEMA, db_path, "search")
@@ -83,8 +98,9 @@ def search(
     return SearchResult(query, terms, total, hits)
 
 
-def excerpt(title: str | None, body: str | None, terms: list[str],
-            limit: int = EXCERPT_CHARS) -> str:
+def excerpt(
+    title: str | None, body: str | None, terms: list[str], limit: int = EXCERPT_CHARS
+) -> str:
     """Title and body on one line, cut to about ``limit`` characters around the first term."""
     text = " — ".join(part for part in (title, body) if part).replace("\n", " ")
     if len(text) <= limit:
@@ -110,6 +126,10 @@ def format_hits(result: SearchResult) -> str:
             stance += " (off-topic)"
         spec = "" if hit["speculation"] is None else f"speculation {hit['speculation']:.2f}"
         facts = [hit["day"], hit["source"], hit["community"] or "", stance, spec]
-        lines += ["", "  ".join(f for f in facts if f), f"  {hit['url'] or '(no link)'}",
-                  f"  {hit['excerpt']}"]
+        lines += [
+            "",
+            "  ".join(f for f in facts if f),
+            f"  {hit['url'] or '(no link)'}",
+            f"  {hit['excerpt']}",
+        ]
     return "\n".join(lines)

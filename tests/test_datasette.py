@@ -34,12 +34,13 @@ def ds(sample_db):
     name = sample_db.db_path.stem
     files = {k: yaml.safe_load(v) for k, v in split_files(name).items()}
     if "config" in inspect.signature(datasette_app.Datasette).parameters:  # Datasette 1.x
-        app = datasette_app.Datasette([str(sample_db.db_path)], metadata=files[METADATA_FILE],
-                                      config=files[CONFIG_FILE])
+        app = datasette_app.Datasette(
+            [str(sample_db.db_path)], metadata=files[METADATA_FILE], config=files[CONFIG_FILE]
+        )
     else:  # 0.65 reads one metadata document
-        app = datasette_app.Datasette([str(sample_db.db_path)],
-                                      metadata=_deep_merge(files[METADATA_FILE],
-                                                           files[CONFIG_FILE]))
+        app = datasette_app.Datasette(
+            [str(sample_db.db_path)], metadata=_deep_merge(files[METADATA_FILE], files[CONFIG_FILE])
+        )
     asyncio.run(app.invoke_startup())
     return app
 
@@ -78,7 +79,8 @@ def test_internal_tables_are_hidden_and_the_data_is_not(ds):
     assert set(HIDDEN_TABLES) <= hidden and "posts_fts" in hidden
     assert {"posts", "scores", "daily_summary"} <= shown
     assert {"scored_posts", "thread_stance", "daily_series", "spikes"} <= {
-        v["name"] for v in data["views"]}
+        v["name"] for v in data["views"]
+    }
 
 
 def test_descriptions_show_on_table_and_view_pages(ds):
@@ -106,12 +108,17 @@ def test_mentions_query_finds_two_character_words(ds, sample_db):
 def test_split_files_in_the_repository_are_current_and_merge_to_the_065_metadata():
     for filename, text in split_files("stablewatch").items():
         assert (REPO / filename).read_text(encoding="utf-8") == text, (
-            f"{filename} is stale: run `stablewatch metadata --split .`")
+            f"{filename} is stale: run `stablewatch metadata --split .`"
+        )
     assert yaml.safe_load((REPO / METADATA_FILE).read_text(encoding="utf-8")) == metadata()
     assert yaml.safe_load((REPO / CONFIG_FILE).read_text(encoding="utf-8")) == config()
     combined = merged()
-    assert combined["databases"]["stablewatch"]["queries"] == config()["databases"][
-        "stablewatch"]["queries"]
+    assert (
+        combined["databases"]["stablewatch"]["queries"]
+        == config()["databases"]["stablewatch"]["queries"]
+    )
     assert "description" in combined["databases"]["stablewatch"]["tables"]["posts"]
     assert combined["databases"]["stablewatch"]["tables"]["runs"] == {
-        **metadata()["databases"]["stablewatch"]["tables"]["runs"], "hidden": True}
+        **metadata()["databases"]["stablewatch"]["tables"]["runs"],
+        "hidden": True,
+    }
