@@ -11,8 +11,16 @@ class RedditCredentialsError(CredentialsError):
     """Reddit client id, secret or user agent missing or rejected."""
 
 
-class BudgetExhausted(Exception):
+class RunLimitReached(Exception):
+    """A limit of this run is spent (request budget or deadline); no request was sent."""
+
+
+class BudgetExhausted(RunLimitReached):
     """The run's request budget is spent; no further request was sent."""
+
+
+class DeadlineExceeded(RunLimitReached):
+    """The source's (or the run's) wall-clock deadline has passed; no request was sent."""
 
 
 class SourceFailed(Exception):
@@ -21,6 +29,20 @@ class SourceFailed(Exception):
     def __init__(self, message: str, *, transient: bool) -> None:
         super().__init__(message)
         self.transient = transient
+
+
+class HostUnreachable(SourceFailed):
+    """The host left the last several attempts unanswered; it is not asked again this run."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=True)
+
+
+class TokenRequestFailed(SourceFailed):
+    """Reddit's token endpoint gave no usable answer; no request of the run can succeed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=True)
 
 
 class MalformedResponse(Exception):

@@ -6,10 +6,14 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+
+from collectors import deadline
+from collectors.errors import RunLimitReached
+from collectors.retry import backoff, retry_after_seconds
 
 USER_AGENT = (
     "stablewatch/0.1 (daily sentiment monitor for stablecoin discussions; "
@@ -53,6 +57,9 @@ class HttpSettings:
     max_retry_after: float = 300.0  # a longer Retry-After is an error, not a wait
     max_bytes: int = 5 * 1024 * 1024
     min_interval: float = 0.5  # pause between consecutive requests
+    # URLs in a row whose every attempt went unanswered (connection failures, timeouts)
+    # after which the host is given up for the rest of the run
+    dead_host_urls: int = 2
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -75,27 +82,13 @@ class _Retryable(Exception):
         self.wait = wait
 
 
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP-date), None if absent/bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None or when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 class HttpClient:
     """GET with a descriptive User-Agent, pacing, bounded retries and bounded bodies.
 
     Retries 429 (honouring Retry-After), 5xx, timeouts and connection errors with
     exponential backoff; other 4xx fail at once. `requests` counts attempts made.
+    Within a `collectors.deadline` scope no request or sleep runs past the deadline; a host
+    that leaves `dead_host_urls` URLs in a row unanswered is not asked again this run.
     """
 
     def __init__(
@@ -111,10 +104,14 @@ class HttpClient:
         self.session.headers.update(self.settings.headers)
         self._sleep = sleep
         self._last_request: float | None = None
+        self._unanswered = 0  # attempts in a row without an answer
         self.requests = 0
 
-    def _pause(self, seconds: float) -> None:
+    def _pause(self, seconds: float, what: str = "") -> None:
         if seconds > 0:
+            limit = deadline.current()
+            if limit is not None:
+                limit.check_wait(seconds, what)
             (self._sleep or sleep)(seconds)
 
     def close(self) -> None:
@@ -138,7 +135,7 @@ class HttpClient:
                 reason = str(exc)
                 if attempt + 1 >= attempts:
                     break
-                wait = min(s.backoff_base * 2**attempt, s.backoff_max)
+                wait = backoff(attempt, s.backoff_base, s.backoff_max)
                 if exc.wait is not None:
                     if exc.wait > s.max_retry_after:
                         raise HttpStatusError(
@@ -148,7 +145,7 @@ class HttpClient:
                             429,
                         ) from None
                     wait = max(wait, exc.wait)
-                self._pause(wait)
+                self._pause(wait, f"GET {url}: {reason}")
         raise HttpError(f"GET {url}: {reason} (gave up after {attempts} attempts)", url)
 
     def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -168,17 +165,27 @@ class HttpClient:
 
     def _attempt(self, url: str, params: Mapping[str, Any] | None) -> Fetched:
         s = self.settings
+        if self._unanswered >= s.dead_host_urls * (s.max_retries + 1):
+            raise HttpError(
+                f"GET {url}: {urlsplit(url).netloc} left the last {self._unanswered} attempts "
+                "unanswered; not asking it again in this run",
+                url,
+            )
         if self._last_request is not None:
-            self._pause(s.min_interval - (time.monotonic() - self._last_request))
+            self._pause(s.min_interval - (time.monotonic() - self._last_request), f"GET {url}")
+        limit = deadline.current()
+        timeout = s.timeout if limit is None else limit.timeout(s.timeout, f"GET {url}")
         self._last_request = time.monotonic()
         self.requests += 1
         try:
-            resp = self.session.get(url, params=params, timeout=s.timeout, stream=True)
+            resp = self.session.get(url, params=params, timeout=timeout, stream=True)
         except (requests.ConnectionError, requests.Timeout) as exc:
+            self._unanswered += 1
             raise _Retryable(f"connection failed ({type(exc).__name__})") from None
+        self._unanswered = 0
         with resp:
             if resp.status_code in RETRY_STATUSES:
-                wait = _retry_after(resp.headers.get("Retry-After"))
+                wait = retry_after_seconds(resp.headers.get("Retry-After"))
                 raise _Retryable(f"HTTP {resp.status_code}", wait)
             if resp.status_code >= 400:
                 raise HttpStatusError(
@@ -199,7 +206,8 @@ class HttpClient:
         declared = resp.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > s.max_bytes:
             raise too_large
-        deadline = time.monotonic() + s.total_timeout
+        body_deadline = time.monotonic() + s.total_timeout
+        limit = deadline.current()
         chunks: list[bytes] = []
         size = 0
         try:
@@ -207,7 +215,9 @@ class HttpClient:
                 size += len(chunk)
                 if size > s.max_bytes:
                     raise too_large
-                if time.monotonic() > deadline:
+                if limit is not None:
+                    limit.check(f"GET {resp.url}")
+                if time.monotonic() > body_deadline:
                     raise _Retryable(f"body took longer than {s.total_timeout:g} s")
                 chunks.append(chunk)
         except (requests.ConnectionError, requests.Timeout) as exc:
@@ -217,9 +227,11 @@ class HttpClient:
         return b"".join(chunks)
 
 
-# Errors a collector turns into `Harvest.error`: HTTP failures, and JSON of the wrong shape.
+# Errors a collector turns into `Harvest.error`: HTTP failures, the deadline, and JSON of
+# the wrong shape.
 FETCH_ERRORS: tuple[type[Exception], ...] = (
     HttpError,
+    RunLimitReached,
     KeyError,
     IndexError,
     TypeError,
@@ -230,6 +242,6 @@ FETCH_ERRORS: tuple[type[Exception], ...] = (
 
 def describe_error(exc: Exception) -> str:
     """A one-line message for `Harvest.error`."""
-    if isinstance(exc, HttpError):
+    if isinstance(exc, HttpError | RunLimitReached):
         return str(exc)
     return f"unexpected response shape: {type(exc).__name__}: {exc}"

@@ -18,10 +18,11 @@ from praw.models import Comment, Listing, Submission
 
 from collectors.cursors import Window, format_cursor
 from collectors.errors import (
-    BudgetExhausted,
     MalformedResponse,
     RedditCredentialsError,
+    RunLimitReached,
     SourceFailed,
+    TokenRequestFailed,
 )
 from collectors.lang import guess_lang
 from collectors.match import KeywordMatcher
@@ -54,15 +55,19 @@ class RedditSettings:
     """Where to look and how hard; credentials come from praw.ini `site` or the environment.
 
     `limit_per_listing` is the page size (Reddit allows at most 100); pages are read until the
-    cursor is reached or the run's `request_budget` is spent. `retries` and `max_sleep` bound
-    the back-off on 429, 5xx, timeouts and malformed JSON (tests set `max_sleep` to 0).
+    cursor is reached or the run's `request_budget` is spent. Comment trees are expanded in
+    full (`replace_more_limit = None`) within the budget and the deadline; a number bounds
+    the "load more comments" requests per thread. `retries` and `max_sleep` bound the
+    back-off on 429 and malformed JSON (prawcore retries 5xx and connection errors itself;
+    tests set `max_sleep` to 0). `deadline` is this source's wall-clock limit in seconds,
+    applied by jobs/ (None: the [collect] default).
     """
 
     subreddits: list[str]
     queries: list[str]
     keywords: list[str]
     limit_per_listing: int = 100
-    replace_more_limit: int = 8
+    replace_more_limit: int | None = None
     request_budget: int = 400
     site: str | None = "stablewatch"
     client_id: str | None = None
@@ -73,6 +78,7 @@ class RedditSettings:
     timeout: float = 16.0
     retries: int = 2
     max_sleep: float = 60.0
+    deadline: float | None = None
 
     @classmethod
     def from_topics(
@@ -135,7 +141,7 @@ class RedditCollector:
             for key in ("client_id", "client_secret", "user_agent", "oauth_url", "reddit_url")
             if (value := getattr(settings, key))
         }
-        self.reddit = build_reddit(
+        self.reddit, self.requestor = build_reddit(
             site=settings.site,
             overrides=overrides,
             budget=self.budget,
@@ -176,11 +182,13 @@ class RedditCollector:
         """One Harvest per key, then one for `revisit`; a failing key never stops the run.
 
         Raises `RedditCredentialsError` (before anything is yielded, normally) when Reddit
-        rejects the credentials.
+        rejects the credentials, and `TokenRequestFailed` when its token endpoint keeps
+        answering with something unusable: no request of the run could succeed.
         """
         if since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
         self.budget.used = 0  # the budget is per run
+        self.requestor.unanswered = 0
         fetched: set[str] = set()
         for key, path, params in self.keys():
             yield self._harvest_listing(key, path, params, cursors.get(key), since, fetched)
@@ -189,7 +197,8 @@ class RedditCollector:
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         return call_with_retries(
-            what, fn, retries=self.settings.retries, max_sleep=self.settings.max_sleep
+            what, fn, retries=self.settings.retries, max_sleep=self.settings.max_sleep,
+            requestor=self.requestor,
         )
 
     # ----- listings -----------------------------------------------------------------------
@@ -254,7 +263,7 @@ class RedditCollector:
                 run.examined.append(_created(submission))
                 if self._matches(submission):
                     run.matched.append(submission)
-        except RedditCredentialsError:
+        except (RedditCredentialsError, TokenRequestFailed):
             raise
         except Exception as exc:  # the key fails, the run goes on
             error = _failure(key, exc)
@@ -268,8 +277,14 @@ class RedditCollector:
         for index, submission in enumerate(run.matched):
             try:
                 posts.extend(self._thread(submission, fetched))
-            except RedditCredentialsError:
+            except (RedditCredentialsError, TokenRequestFailed):
                 raise
+            except _PartialThread as partial:  # budget or deadline hit while expanding
+                error = _failure(key, partial.cause)
+                done = index
+                posts.extend(partial.posts)
+                posts.extend(self._submission_post(s) for s in run.matched[index + 1 :])
+                break
             except Exception as exc:
                 error = _failure(key, exc)
                 done = index
@@ -294,7 +309,7 @@ class RedditCollector:
             return [self._submission_post(listed)]
         try:
             return self._fetch_thread(listed.id, fetched)
-        except (RedditCredentialsError, BudgetExhausted):
+        except (RedditCredentialsError, RunLimitReached, _PartialThread):
             raise
         except SourceFailed as exc:
             if exc.transient:
@@ -314,18 +329,21 @@ class RedditCollector:
 
         submission = self._call(f"comments/{submission_id}", load)
         extra: dict[str, Any] = {}
+        stopped: Exception | None = None
         try:
             left = self._call(
                 f"morechildren for {submission_id}",
                 lambda: submission.comments.replace_more(limit=self.settings.replace_more_limit),
             )
-        except SourceFailed as exc:
-            if exc.transient:
+        except (SourceFailed, RunLimitReached) as exc:
+            if isinstance(exc, TokenRequestFailed):
                 raise
             log.warning("could not expand all comments of %s: %s", submission_id, exc)
-            left = submission.comments.replace_more(limit=0)
+            left = submission.comments.replace_more(limit=0)  # drops the stubs, no request
             extra["comments_incomplete"] = str(exc)
-        unexpanded = sum(int(vars(more).get("count") or 0) for more in left)
+            if isinstance(exc, RunLimitReached) or exc.transient:
+                stopped = exc
+        unexpanded = comments_behind(left)
         if unexpanded:
             extra["comments_not_expanded"] = unexpanded
         fetched.add(submission_id)
@@ -337,6 +355,8 @@ class RedditCollector:
                 posts.append(self._comment_post(comment, submission))
             except RECORD_ERRORS as exc:  # rejected alone; the rest of the thread is kept
                 self._reject(comment, exc)
+        if stopped is not None:
+            raise _PartialThread(posts, stopped)
         return posts
 
     def _harvest_revisit(self, ids: Sequence[str], fetched: set[str]) -> Harvest:
@@ -349,8 +369,12 @@ class RedditCollector:
                 continue
             try:
                 posts.extend(self._fetch_thread(submission_id, fetched))
-            except RedditCredentialsError:
+            except (RedditCredentialsError, TokenRequestFailed):
                 raise
+            except _PartialThread as partial:
+                posts.extend(partial.posts)
+                error = _failure(REVISIT_KEY, partial.cause)
+                break
             except SourceFailed as exc:
                 if exc.transient:
                     error = _failure(REVISIT_KEY, exc)
@@ -420,8 +444,24 @@ def _permalink(path: str | None) -> str | None:
     return f"{PERMALINK_BASE}{path}" if path else None
 
 
+class _PartialThread(Exception):
+    """A thread whose expansion stopped (budget, deadline, a failing server): the posts
+    fetched so far, and why it stopped."""
+
+    def __init__(self, posts: list[Post], cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.posts = posts
+        self.cause = cause
+
+
+def comments_behind(stubs: Iterable[Any]) -> int:
+    """Comments left behind "load more" stubs: Reddit's count for each, at least one for a
+    "continue this thread" link (which carries no count)."""
+    return sum(max(int(vars(more).get("count") or 0), 1) for more in stubs)
+
+
 def _failure(key: str, exc: Exception) -> str:
-    if isinstance(exc, SourceFailed | BudgetExhausted):
+    if isinstance(exc, SourceFailed | RunLimitReached):
         log.error("reddit %s: %s", key, exc)
         return str(exc)
     log.exception("reddit %s failed unexpectedly", key)

@@ -1,8 +1,11 @@
-"""A read-only praw client with a request budget, clear credential errors and bounded retries."""
+"""A read-only praw client with a request budget, a deadline, clear credential errors and
+one retry layer per failure: prawcore retries 5xx and connection errors, `call_with_retries`
+only what prawcore leaves alone (429, malformed JSON, a failing token request)."""
 
 from __future__ import annotations
 
 import configparser
+import json
 import logging
 import os
 import time
@@ -18,12 +21,16 @@ from praw.config import Config
 from praw.exceptions import PRAWException
 from prawcore.sessions import FiniteRetryStrategy
 
+from collectors import deadline
 from collectors.errors import (
     BudgetExhausted,
+    HostUnreachable,
     MalformedResponse,
     RedditCredentialsError,
     SourceFailed,
+    TokenRequestFailed,
 )
+from collectors.retry import backoff, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +52,66 @@ class Budget:
         self.used += 1
 
 
-class CountingRequestor(prawcore.Requestor):
-    """prawcore requestor that charges every request (token requests too) to a `Budget`
-    and applies the configured timeout to each of them."""
+# prawcore retries a 5xx or a connection error this many times (3 attempts in all)
+PRAWCORE_ATTEMPTS = FiniteRetryStrategy.DEFAULT_RETRIES + 1
 
-    def __init__(self, *args: Any, budget: Budget, **kwargs: Any) -> None:
+
+class MalformedTokenResponse(MalformedResponse):
+    """The token endpoint answered 200 with a body that is not JSON."""
+
+
+class CountingRequestor(prawcore.Requestor):
+    """prawcore requestor that charges every request (token requests too) to a `Budget`,
+    applies the configured timeout (shortened to the current deadline) to each, gives up
+    Reddit for the run once `dead_host_attempts` attempts in a row went unanswered (two
+    URLs' worth of prawcore's retries), and checks that a token answer is JSON (prawcore
+    would raise a bare JSONDecodeError)."""
+
+    def __init__(
+        self, *args: Any, budget: Budget, dead_host_attempts: int = 2 * PRAWCORE_ATTEMPTS,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.budget = budget
+        self.dead_host_attempts = dead_host_attempts
+        self.unanswered = 0  # attempts in a row that got no answer
+        self.last_url = ""
+        self.streak = 0  # attempts in a row at `last_url` (prawcore's retries)
 
-    def request(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+    def request(self, method: str, url: str, *args: Any, timeout: float | None = None,
+                **kwargs: Any) -> Any:
+        what = f"{method.upper()} {url}"
+        if self.unanswered >= self.dead_host_attempts:
+            raise HostUnreachable(
+                f"{what}: Reddit left the last {self.unanswered} attempts unanswered; "
+                "not asking again in this run"
+            )
+        limit = deadline.current()
         # prawcore's Session passes its own 16 s default; the configured timeout wins.
+        wait = self.timeout if limit is None else limit.timeout(self.timeout, what)
         self.budget.spend()
-        return super().request(*args, timeout=self.timeout, **kwargs)
+        self.streak = self.streak + 1 if url == self.last_url else 1
+        self.last_url = url
+        try:
+            response = super().request(method, url, *args, timeout=wait, **kwargs)
+        except prawcore.RequestException:
+            self.unanswered += 1
+            raise
+        self.unanswered = 0
+        if _is_token_url(url) and response.status_code == 200:
+            _check_json(response, what)
+        return response
+
+
+def _check_json(response: Any, what: str) -> None:
+    try:
+        json.loads(response.content or b"")
+    except ValueError:
+        ctype = response.headers.get("content-type", "unknown type")
+        start = response.content[:60].decode("utf-8", errors="replace").replace("\n", " ")
+        raise MalformedTokenResponse(
+            f"token request {what} answered {ctype} that is not JSON; body starts {start!r}"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -109,7 +164,7 @@ def build_reddit(
     http: requests.Session,
     timeout: float,
     max_sleep: float,
-) -> praw.Reddit:
+) -> tuple[praw.Reddit, CountingRequestor]:
     """A read-only `praw.Reddit`; raises `RedditCredentialsError` before any request."""
     section = _site_section(site)
     config = Config(section, **overrides)
@@ -133,17 +188,22 @@ def build_reddit(
     core = getattr(reddit, "_read_only_core", None)
     if core is not None and hasattr(core, "_retry_strategy_class"):
         core._retry_strategy_class = partial(CappedRetry, max_sleep=max_sleep)
-    return reddit
+    requestor = reddit._read_only_core.requestor
+    assert isinstance(requestor, CountingRequestor)
+    return reddit, requestor
 
 
 def _status(exc: prawcore.ResponseException) -> int:
     return int(getattr(exc.response, "status_code", 0) or 0)
 
 
+def _is_token_url(url: str) -> bool:
+    return str(url or "").split("?", 1)[0].rstrip("/").endswith(TOKEN_PATH)
+
+
 def _is_token_response(exc: prawcore.ResponseException) -> bool:
     """True for answers from the token endpoint (the only place credentials are checked)."""
-    url = str(getattr(exc.response, "url", "") or "")
-    return url.split("?", 1)[0].rstrip("/").endswith(TOKEN_PATH)
+    return _is_token_url(str(getattr(exc.response, "url", "") or ""))
 
 
 def _rejected_credentials(exc: Exception) -> bool:
@@ -154,7 +214,20 @@ def _rejected_credentials(exc: Exception) -> bool:
     )
 
 
+def _retried_here(exc: Exception) -> bool:
+    """What this layer retries: only what prawcore does not. prawcore retries 5xx and
+    connection errors of API requests itself, but not 429, malformed JSON, or a token
+    request that fails with a 5xx (raised while it prepares the request's headers)."""
+    if isinstance(exc, prawcore.ResponseException):
+        status = _status(exc)
+        if isinstance(exc, prawcore.BadJSON) or status == 429:
+            return True
+        return status >= 500 and _is_token_response(exc)
+    return isinstance(exc, MalformedResponse)
+
+
 def _transient(exc: Exception) -> bool:
+    """A failure that may pass on a later run (the key's cursor must not move past it)."""
     if isinstance(exc, prawcore.ResponseException):
         status = _status(exc)
         return isinstance(exc, prawcore.BadJSON) or status == 429 or status >= 500
@@ -163,11 +236,8 @@ def _transient(exc: Exception) -> bool:
 
 def _retry_after(exc: Exception) -> float | None:
     response = getattr(exc, "response", None)
-    value = response.headers.get("retry-after") if response is not None else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
+    return retry_after_seconds(response.headers.get("retry-after") if response is not None
+                               else None)
 
 
 def describe(exc: BaseException) -> str:
@@ -185,13 +255,19 @@ def call_with_retries(
     *,
     retries: int,
     max_sleep: float,
+    requestor: CountingRequestor | None = None,
 ) -> T:
-    """Run `fn`, retrying 429, 5xx, timeouts and bad JSON with capped back-off.
+    """Run `fn`, retrying 429 and malformed JSON (and a token request's 5xx) with capped
+    back-off; 5xx and connection errors were already retried by prawcore.
 
     Raises `RedditCredentialsError` when the token endpoint rejects the credentials,
-    `BudgetExhausted` as is, and `SourceFailed` once retries run out or the error is final.
+    `TokenRequestFailed` when it keeps failing otherwise, `BudgetExhausted` and
+    `DeadlineExceeded` as they are, and `SourceFailed` once retries run out or the error is
+    final. The message counts every attempt at the failing URL, prawcore's included.
     """
     attempt = 0
+    if requestor is not None:
+        requestor.last_url, requestor.streak = "", 0  # count this call's attempts only
     while True:
         try:
             return fn()
@@ -207,14 +283,25 @@ def call_with_retries(
                     "endpoint); check client_id and client_secret in praw.ini or "
                     "praw_client_id / praw_client_secret. See docs/reddit.md."
                 ) from None
-            transient = _transient(exc)
-            if not transient or attempt >= retries:
-                tries = f" after {attempt + 1} attempts" if transient else ""
-                raise SourceFailed(f"{what}: {describe(exc)}{tries}", transient=transient) from exc
+            tries = requestor.streak if requestor is not None else attempt + 1
+            token = isinstance(exc, MalformedTokenResponse) or (
+                isinstance(exc, prawcore.ResponseException) and _is_token_response(exc))
+            if not _retried_here(exc) or attempt >= retries:
+                transient = _transient(exc)
+                counted = f" after {tries} attempts" if tries > 1 else ""
+                if token and transient:
+                    detail = str(exc) if isinstance(exc, MalformedTokenResponse) else (
+                        f"token request answered {describe(exc)}")
+                    raise TokenRequestFailed(f"Reddit {detail}{counted}") from None
+                raise SourceFailed(f"{what}: {describe(exc)}{counted}",
+                                   transient=transient) from exc
             delay = _retry_after(exc)
             if delay is None:
-                delay = 2.0 * 2**attempt
+                delay = backoff(attempt, 2.0, max_sleep)
             delay = min(delay, max_sleep)
+            limit = deadline.current()
+            if limit is not None:
+                limit.check_wait(delay, f"{what}: {describe(exc)}")
             log.warning("%s: %s; retrying in %.1f s", what, describe(exc), delay)
             time.sleep(delay)
             attempt += 1

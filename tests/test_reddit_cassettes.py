@@ -1,7 +1,7 @@
 """Replay Reddit responses recorded by the praw project through the loopback Reddit.
 
-The cassettes live in ``../shared/fixtures/reddit-cassettes`` beside the checkout; the tests
-skip when that folder is absent. Each recorded answer is served where the collector asks for
+The cassettes live in ``../shared/fixtures/reddit-cassettes`` beside the checkout (or in
+``/work/shared``); the tests skip when that folder is absent. Each recorded answer is served where the collector asks for
 it: a subreddit listing (hot or new) as ``r/<sub>/new``, a search as ``r/all/search``, a
 thread as ``comments/<id>`` (collected through `revisit`).
 """
@@ -23,7 +23,14 @@ from collectors.post import Harvest, Post
 from collectors.reddit import RedditCollector
 
 REPO = Path(__file__).resolve().parents[1]
-CASSETTES = REPO.parent / "shared" / "fixtures" / "reddit-cassettes"
+CASSETTES = next(
+    (
+        root / "fixtures" / "reddit-cassettes"
+        for root in (REPO.parent / "shared", Path("/work/shared"))
+        if (root / "fixtures" / "reddit-cassettes").is_dir()
+    ),
+    REPO.parent / "shared" / "fixtures" / "reddit-cassettes",
+)
 FOUND = sorted(CASSETTES.glob("*.json")) if CASSETTES.is_dir() else []
 SINCE = datetime(2005, 6, 1, tzinfo=UTC)  # before Reddit existed: everything is new
 KEYWORDS = ["what", "you", "your", "reddit", "praw", "how", "why", "who"]
