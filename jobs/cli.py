@@ -1,4 +1,9 @@
-"""The `stablewatch` command line. Each command parses options and calls one function."""
+"""The `stablewatch` command line. Each command parses options and calls one function.
+
+Exit codes are in `jobs.exitcodes`: 0 ok, 1 failed, 2 partial, 64 usage or configuration,
+143 (130) stopped by SIGTERM (Ctrl-C). Errors users can act on are one line, never a
+traceback.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ import logging
 import sqlite3
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,7 +29,8 @@ from jobs.config import (
     load_settings,
     write_default_config,
 )
-from jobs.exitcodes import EX_USAGE
+from jobs.exitcodes import EX_FAILED, EX_INTERRUPTED, EX_PARTIAL, EX_TERMINATED, EX_USAGE
+from jobs.stop import Stopped, stop_on_sigterm
 
 F = TypeVar("F", bound=Callable[..., Any])
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -50,23 +57,25 @@ class ConfigUsageError(click.ClickException):
 
 
 def _friendly(func: F) -> F:
-    """Turn the errors users can fix into one clear line and a non-zero exit (64 for
-    configuration mistakes, 1 for the rest)."""
+    """Turn the errors users can fix into one clear line and an exit code: 1 for failures
+    (storage faults included), 64 for configuration mistakes, 143/130 when stopped."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from classifier.errors import ModelNotFoundError
+        from classifier.errors import BackboneUnavailable, ModelNotFoundError
         from collectors.archive import ArchiveError
         from jobs.digest import DigestError
-        from jobs.lock import AlreadyRunning
+        from jobs.lock import AlreadyRunning, LockUnavailable
         from jobs.pipeline import SourceError
-        from jobs.store import StoreError
+        from jobs.store import StoreError, describe_storage_error
 
         known = (
             SourceError,
             StoreError,
             AlreadyRunning,
+            LockUnavailable,
             ModelNotFoundError,
+            BackboneUnavailable,
             ArchiveError,
             DigestError,
         )
@@ -75,11 +84,52 @@ def _friendly(func: F) -> F:
         except ConfigError as exc:
             raise ConfigUsageError(str(exc)) from exc
         except known as exc:
-            raise click.ClickException(str(exc)) from exc
-        except sqlite3.OperationalError as exc:
-            raise click.ClickException(f"database error: {exc}") from exc
+            raise _failure(str(exc)) from exc
+        except sqlite3.Error as exc:
+            raise _failure(describe_storage_error(exc, _db_path())) from exc
+        except OSError as exc:  # a file stablewatch writes: config, outbox, chart
+            where = f" {exc.filename}" if exc.filename else ""
+            raise _failure(f"cannot write{where}: {exc.strerror or exc}") from exc
+        except (Stopped, KeyboardInterrupt) as exc:
+            stopped = str(exc) if isinstance(exc, Stopped) else "stopped by Ctrl-C (SIGINT)"
+            click.echo(f"stablewatch: {stopped}; the run is marked aborted", err=True)
+            sys.exit(EX_TERMINATED if isinstance(exc, Stopped) else EX_INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _failure(message: str, code: int = EX_FAILED) -> click.ClickException:
+    error = click.ClickException(" ".join(message.split()))
+    error.exit_code = code
+    return error
+
+
+def _db_path() -> str:
+    ctx = click.get_current_context(silent=True)
+    return str(ctx.find_root().obj.get("db", "the database")) if ctx and ctx.obj else "database"
+
+
+@contextmanager
+def _usage_exit_code() -> Iterator[None]:
+    """Give click's usage errors (unknown option, bad value, missing argument) exit code
+    64, distinct from 2 (finished, but a source or the email failed)."""
+    try:
+        yield
+    except click.UsageError as exc:
+        exc.exit_code = EX_USAGE
+        raise
+
+
+class StablewatchGroup(click.Group):
+    """The command group: usage errors exit 64 wherever click raises them."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _usage_exit_code():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _usage_exit_code():
+            return super().invoke(ctx)
 
 
 def _progress_printer(verb: str, every: float = 2.0) -> Callable[[int, int], None]:
@@ -107,7 +157,7 @@ def _day(value: Any) -> str | None:
     return value.date().isoformat() if value else None
 
 
-@click.group()
+@click.group(cls=StablewatchGroup)
 @click.version_option(package_name="stablewatch")
 @click.option(
     "--db",
@@ -126,6 +176,7 @@ def cli(ctx: click.Context, db: Path) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["db"] = db
+    ctx.with_resource(stop_on_sigterm())  # SIGTERM: the run is marked aborted, exit 143
 
 
 @cli.command()
@@ -133,12 +184,13 @@ def cli(ctx: click.Context, db: Path) -> None:
 @_friendly
 def init(ctx: click.Context) -> None:
     """Create the database and a default stablewatch.toml beside it (safe to rerun)."""
+    from jobs.lock import run_lock
     from jobs.store import Store
 
     db_path = Path(ctx.obj["db"])
     wrote = write_default_config(db_path)
     settings = _settings(ctx)
-    with Store.open(settings.db_path) as store:
+    with run_lock(settings.db_path), Store.open(settings.db_path) as store:
         version = store.schema_version()
     click.echo(f"database {settings.db_path} (schema version {version})")
     click.echo(f"config   {settings.config_path}" + (" (created)" if wrote else " (kept)"))
@@ -199,8 +251,9 @@ def daily(
 ) -> None:
     """Collect, score, summarize and write the digest for one day.
 
-    Meant for cron: exits 0 when everything worked, 1 on failure, and 2 when the run
-    finished but a source or the SMTP send failed (details in the `runs` table).
+    Meant for cron: exits 0 when everything worked, 1 on failure, 2 when the run
+    finished but a source or the SMTP send failed (details in the `runs` table), 64 on a
+    usage or configuration error, 143 when stopped by SIGTERM (the run is marked aborted).
     """
     from jobs.pipeline import run_daily
     from jobs.report import format_daily
@@ -217,7 +270,7 @@ def daily(
     )
     click.echo(format_daily(report, settings))
     if report.status != "ok":
-        sys.exit(2)
+        sys.exit(EX_PARTIAL)
 
 
 @cli.command()
@@ -237,7 +290,7 @@ def collect(
     """Collect new posts and comments into the database, without scoring.
 
     Fails before writing anything when a requested source cannot start (for Reddit:
-    missing credentials; see docs/reddit.md).
+    missing credentials; see docs/reddit.md). Exits 2 when a source failed part-way.
     """
     from jobs.pipeline import run_collect
     from jobs.report import rejection_lines
@@ -248,10 +301,13 @@ def collect(
     click.echo(f"collected {c.total}: {c.new} new, {c.updated} updated, {c.unchanged} unchanged")
     for line in rejection_lines(report.rejected, report.run_id):
         click.echo(line)
+    if report.comments_unexpanded:
+        click.echo(f"{report.comments_unexpanded} comments left unexpanded (request budget "
+                   "or deadline; they come with the thread's next revisit)")
     for error in report.errors:
         click.echo(f"error: {error}", err=True)
     if report.errors:
-        sys.exit(2)
+        sys.exit(EX_PARTIAL)
 
 
 @cli.command()
@@ -301,7 +357,7 @@ def summarize(ctx: click.Context, first: Any, last: Any) -> None:
     "--print",
     "show",
     type=click.Choice(["text", "html"]),
-    help="Print the digest instead of the file path.",
+    help="Print the digest instead of writing it to the outbox.",
 )
 @click.option(
     "--chart",
@@ -313,21 +369,24 @@ def summarize(ctx: click.Context, first: Any, last: Any) -> None:
 @_friendly
 def digest(ctx: click.Context, day: Any, send: bool, show: str | None,
            chart_path: Path | None) -> None:
-    """Recompute one day's summaries and write its digest to the outbox."""
+    """Recompute one day's summaries and write its digest to the outbox (with --print,
+    print it instead). Needs an existing database."""
     from jobs.pipeline import run_digest
 
-    built, row = run_digest(_settings(ctx), day.date().isoformat(), send=send)
+    if show and send:
+        raise click.UsageError("--print and --send do not go together: --print writes nothing")
+    built, row = run_digest(_settings(ctx), day.date().isoformat(), send=send, write=not show)
     if chart_path is not None:
         if not built.chart:
             raise click.ClickException(f"no chart for {built.day}: no summaries stored")
         chart_path.write_bytes(built.chart)
         click.echo(f"chart written to {chart_path}", err=True)
-    if show:
+    if show or row is None:
         click.echo(built.text if show == "text" else built.html)
-    else:
-        click.echo(f"{row['path']}" + (f" (sent {row['sent_at']})" if row["sent_at"] else ""))
+        return
+    click.echo(f"{row['path']}" + (f" (sent {row['sent_at']})" if row["sent_at"] else ""))
     if row["send_error"]:
-        raise click.ClickException(f"digest written but not sent: {row['send_error']}")
+        raise _failure(f"digest written but not sent: {row['send_error']}", EX_PARTIAL)
 
 
 @cli.command()
@@ -473,24 +532,30 @@ def schedule(ctx: click.Context, at: str | None, sample: bool) -> None:
 @click.pass_context
 @_friendly
 def status(ctx: click.Context) -> None:
-    """Show row counts, the schema version and the last runs."""
+    """Show row counts, the schema version and the last runs with their errors (read-only:
+    never creates or changes the database)."""
     from jobs.store import Store
 
     settings = _settings(ctx)
-    if not settings.db_path.exists():
-        raise click.ClickException(f"no database at {settings.db_path}; run `stablewatch init`")
-    with Store.open(settings.db_path) as store:
+    with Store.open(settings.db_path, readonly=True) as store:
         click.echo(f"database {settings.db_path}, schema version {store.schema_version()}")
         for table, count in store.counts().items():
             click.echo(f"  {table:<14} {count:>8}")
         click.echo("last runs:")
-        for run in store.iter_rows("SELECT * FROM runs ORDER BY run_id DESC LIMIT 5"):
-            click.echo(
-                f"  #{run['run_id']} {run['command']} {run['day'] or ''} {run['status']} "
-                f"started {run['started_at']} collected {run['collected']} "
-                f"scored {run['scored']}"
-                + (f" rejected {run['rejected']}" if run.get("rejected") else "")
-            )
+        for run in store.recent_runs(5):
+            click.echo(format_run(run))
+
+
+def format_run(run: dict[str, Any]) -> str:
+    """A run as `status` shows it: one line, then its errors and any unexpanded comments."""
+    day = f" {run['day']}" if run["day"] else ""
+    lines = [f"  #{run['run_id']} {run['command']}{day} {run['status']} "
+             f"started {run['started_at']} collected {run['collected']} scored {run['scored']}"
+             + (f" rejected {run['rejected']}" if run.get("rejected") else "")]
+    if run.get("comments_unexpanded"):
+        lines.append(f"      {run['comments_unexpanded']} comments left unexpanded")
+    lines += [f"      error: {error}" for error in run.get("errors") or []]
+    return "\n".join(lines)
 
 
 @cli.command()

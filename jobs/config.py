@@ -52,6 +52,8 @@ class Topics:
     reddit: dict[str, Any]
     lookback_days: int = 3
     revisit_days: int = 3
+    source_deadline: float = 600.0  # seconds one source may spend; `deadline` per source
+    run_deadline: float = 1200.0  # seconds all sources together may spend
 
     @property
     def keywords(self) -> list[str]:
@@ -115,6 +117,8 @@ def load_topics(path: Path) -> Topics:
         reddit=parsed.reddit.model_dump(exclude_unset=True),
         lookback_days=parsed.collect.lookback_days,
         revisit_days=parsed.collect.revisit_days,
+        source_deadline=parsed.collect.source_deadline,
+        run_deadline=parsed.collect.run_deadline,
     )
 
 

@@ -127,6 +127,8 @@ class ConfigFile(StrictModel):
 class CollectSection(StrictModel):
     lookback_days: int = Field(3, ge=1)
     revisit_days: int = Field(3, ge=0)
+    source_deadline: float = Field(600, gt=0)  # seconds one source may spend
+    run_deadline: float = Field(1200, gt=0)  # seconds all sources together may spend
 
 
 class TopicEntry(StrictModel):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import hashlib
+import os
 import smtplib
 import string
 from collections.abc import Sequence
@@ -131,12 +133,9 @@ def write_digest(
 
     A digest already sent with the same content is not sent again.
     """
-    settings.outbox.mkdir(parents=True, exist_ok=True)
     msg = digest.message(settings.digest_from, settings.digest_to, settings.unsubscribe)
     path = settings.outbox / f"stablewatch-{digest.day}.eml"
-    tmp = path.with_suffix(".eml.tmp")
-    tmp.write_bytes(bytes(msg))
-    tmp.replace(path)
+    write_atomically(path, bytes(msg))
     old = store.digest(digest.day)
     unchanged = old is not None and old["body_hash"] == digest.body_hash
     row = {
@@ -157,6 +156,26 @@ def write_digest(
             row["send_error"] = f"{type(exc).__name__}: {exc}"
     store.save_digest(row)
     return row
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `path` whole or not at all: through `<name>.tmp`, renamed when complete and
+    removed when writing fails (a full outbox), so no partial file is ever left behind."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise DigestError(
+            f"cannot write the digest {path}: {exc.strerror or exc} (a full disk, a file "
+            "size limit or a read-only outbox?); the database is unchanged"
+        ) from None
 
 
 def retry_unsent(store: Store, settings: Settings, today: str) -> list[dict[str, Any]]:

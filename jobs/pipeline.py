@@ -1,19 +1,24 @@
-"""The daily job: collect, store, score, summarize, digest. Each stage is a function."""
+"""The daily job: collect, store, score, summarize, digest. Each stage is a function.
+
+Every `run_*` function that writes holds the run lock (`jobs.lock`) for its whole run.
+Torch and transformers are imported only when something needs scoring.
+"""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from classifier.scorer import Scorer
 from collectors.archive import read_archive
 from collectors.cursors import parse_cursor
+from collectors.deadline import Deadline, deadline_scope
 from collectors.post import Rejection
 from collectors.records import horizon, screen
 from jobs.config import SAMPLE_ARCHIVE, Settings, Topics
@@ -21,9 +26,13 @@ from jobs.digest import Digest, build_digest, previous_day, retry_unsent, write_
 from jobs.lock import run_lock
 from jobs.model import load_scorer, model_id_of
 from jobs.sources import Collector, archive_collectors, live_collectors
+from jobs.stop import stop_reason
 from jobs.store import Store, UpsertCounts
 from jobs.summaries import days_between, summarize
 from jobs.topics import TopicAssigner
+
+if TYPE_CHECKING:
+    from classifier.scorer import Scorer
 
 Echo = Callable[[str], None]
 SCORE_CHUNK = 256
@@ -42,6 +51,7 @@ class CollectReport:
     failed_sources: int = 0  # of those: raised, or every harvest erred and fetched nothing
     rejected: list[Rejection] = field(default_factory=list)  # records not stored, and why
     run_id: int | None = None
+    comments_unexpanded: int = 0  # comments left behind "load more" stubs (Reddit)
 
     @property
     def all_sources_failed(self) -> bool:
@@ -71,26 +81,34 @@ def collect(
     topics: Topics,
     now: datetime,
     echo: Echo = _quiet,
+    run_deadline: Deadline | None = None,
 ) -> CollectReport:
-    """Run each collector, storing its posts before saving its cursor.
+    """Run each collector within its deadline, storing each harvest's posts and cursor in
+    one transaction.
 
     Every post is screened first (`collectors.records.screen`): one that cannot be stored
     (a time in the future or before its source existed, an integer out of range) is
     rejected alone and named in `report.rejected`, next to what collectors rejected. A
-    cursor more than a day in the future is not saved.
+    cursor more than a day in the future is not saved. A source that fails is recorded and
+    the next one runs. A storage failure (a full disk, a damaged file) is not the source's
+    fault: it propagates, and the harvest being stored is rolled back whole, its cursor
+    with it.
     """
     report = CollectReport()
     clock = datetime.now(UTC)
     assigner = TopicAssigner(topics.topics)
     since = now - timedelta(days=topics.lookback_days)
     revisit_since = (now - timedelta(days=topics.revisit_days)).isoformat()
+    run_deadline = run_deadline or Deadline(topics.run_deadline, "run")
     for collector in collectors:
         cursors = store.get_cursors(collector.source)
         revisit = store.recent_thread_ids(collector.source, revisit_since)
         report.sources += 1
         delivered = False
-        try:
-            for harvest in collector.harvest(cursors, since, revisit):
+        limit = Deadline(source_deadline(collector, topics), collector.source,
+                         parent=run_deadline)
+        with deadline_scope(limit):
+            for harvest in _harvests(collector, cursors, since, revisit, report, echo):
                 name = f"{collector.source} {harvest.key}"
                 posts, screened = screen(
                     harvest.posts, lambda p, key=harvest.key: f"{key} id {p.id}", clock
@@ -98,17 +116,19 @@ def collect(
                 rejected = [*harvest.rejected, *screened]
                 delivered = delivered or bool(posts) or not harvest.error
                 topic_of = assigner.assign(posts, store.thread_topics)
-                counts = store.upsert_posts(posts, topic_of)
-                report.counts.add(counts)
-                report.days.update(p.created_utc.astimezone(UTC).date().isoformat() for p in posts)
                 # Collectors only return cursors that cover what they delivered, even after
                 # an error part-way, so saving it never skips posts and lets a key progress.
-                cursor = parse_cursor(harvest.cursor)
-                if cursor is not None and cursor > horizon(clock):
-                    report.errors.append(f"{name}: cursor {harvest.cursor} is in the future; "
-                                         "not saved")
-                else:
-                    store.set_cursor(collector.source, harvest.key, harvest.cursor)
+                cursor = harvest.cursor
+                parsed = parse_cursor(cursor)
+                if parsed is not None and parsed > horizon(clock):
+                    report.errors.append(f"{name}: cursor {cursor} is in the future; not saved")
+                    cursor = None
+                counts = store.save_harvest(collector.source, harvest.key, posts, topic_of,
+                                            cursor)
+                report.counts.add(counts)
+                report.days.update(p.created_utc.astimezone(UTC).date().isoformat() for p in posts)
+                unexpanded = sum(int(p.extra.get("comments_not_expanded") or 0) for p in posts)
+                report.comments_unexpanded += unexpanded
                 if harvest.error:
                     report.errors.append(f"{name}: {harvest.error}")
                 if rejected:
@@ -120,13 +140,35 @@ def collect(
                     f"collected {harvest.key}: {len(harvest.posts)} fetched, {counts.new} new, "
                     f"{counts.updated} updated"
                     + (f", {len(rejected)} rejected" if rejected else "")
+                    + (f", {unexpanded} comments not expanded" if unexpanded else "")
                     + (f" (error: {harvest.error})" if harvest.error else "")
                 )
-        except Exception as exc:  # one broken source must not stop the others
-            report.errors.append(f"{collector.source}: {type(exc).__name__}: {exc}")
-            echo(f"collector {collector.source} failed: {exc}")
         report.failed_sources += not delivered
     return report
+
+
+def source_deadline(collector: Collector, topics: Topics) -> float:
+    """Seconds a source may spend: its own `deadline` setting, else [collect]'s default."""
+    own = getattr(getattr(collector, "settings", None), "deadline", None)
+    return float(own) if own else topics.source_deadline
+
+
+def _harvests(collector: Collector, cursors: dict[str, str], since: datetime,
+              revisit: Sequence[str], report: CollectReport, echo: Echo) -> Iterator[Any]:
+    """The collector's harvests; an exception from the collector (not from storing what it
+    delivered) ends this source with an error, and the run goes on with the next."""
+    harvests = iter(collector.harvest(cursors, since, revisit))
+    while True:
+        try:
+            harvest = next(harvests)
+        except StopIteration:
+            return
+        except Exception as exc:  # one broken source must not stop the others
+            message = " ".join(f"{type(exc).__name__}: {exc}".split())
+            report.errors.append(f"{collector.source}: {message}")
+            echo(f"collector {collector.source} failed: {message}")
+            return
+        yield harvest
 
 
 def score(
@@ -208,6 +250,27 @@ class SourceError(Exception):
     """A requested live source cannot start (e.g. missing Reddit credentials)."""
 
 
+@contextmanager
+def recorded_run(store: Store, command: str, day: str | None, echo: Echo = _quiet,
+                 model_id: str | None = None) -> Iterator[int]:
+    """A `runs` row for the block: 'running' while it runs, 'aborted' when a signal stops
+    it, 'failed' when it raises. Runs left 'running' by dead processes are marked
+    'crashed' first (the caller holds the run lock, so none of them is alive)."""
+    run_id = store.start_run(command, day)
+    for crashed in store.mark_crashed_runs(by_run=run_id):
+        echo(f"run #{crashed} was left unfinished by a process that is gone: marked crashed")
+    try:
+        yield run_id
+    except BaseException as exc:
+        reason = stop_reason(exc)
+        status = "aborted" if reason else "failed"
+        message = reason or " ".join(f"{type(exc).__name__}: {exc}".split())
+        # On a full disk this fails too; the next run then marks this one crashed.
+        with suppress(Exception):
+            store.finish_run(run_id, status, [message], model_id=model_id)
+        raise
+
+
 def run_collect(
     settings: Settings,
     sources: Sequence[str] | None = None,
@@ -222,20 +285,18 @@ def run_collect(
         collectors, errors = live_collectors(topics, sources)
         if errors:
             raise SourceError("; ".join(errors))
-    with run_lock(settings.db_path), Store.open(settings.db_path) as store:
-        run_id = store.start_run("collect", None)
-        try:
-            report = collect(store, collectors, topics, datetime.now(UTC), echo)
-        except BaseException as exc:
-            store.finish_run(run_id, "failed", [f"{type(exc).__name__}: {exc}"])
-            raise
+    with (
+        run_lock(settings.db_path),
+        Store.open(settings.db_path) as store,
+        recorded_run(store, "collect", None, echo) as run_id,
+    ):
+        report = collect(store, collectors, topics, datetime.now(UTC), echo)
         store.finish_run(
-            run_id,
-            "partial" if report.errors else "ok",
-            report.errors,
-            collected=report.counts.total,
-            new_posts=report.counts.new,
+            run_id, "partial" if report.errors else "ok", report.errors,
+            collected=report.counts.total, new_posts=report.counts.new,
             updated_posts=report.counts.updated,
+            comments_unexpanded=report.comments_unexpanded,
+            missing_data=int(not archives and report.all_sources_failed),
             **rejection_columns(report),
         )
     report.run_id = run_id
@@ -268,13 +329,16 @@ def run_summarize(settings: Settings, first: str | None = None,
         return summarize(store, model_id_of(settings.model_dir), topics, days)
 
 
-def run_digest(settings: Settings, day: str, send: bool = False) -> tuple[Digest, dict[str, Any]]:
-    """Recompute the summaries of `day` and the day before, then write its digest."""
-    with Store.open(settings.db_path) as store:
+def run_digest(settings: Settings, day: str, send: bool = False,
+               write: bool = True) -> tuple[Digest, dict[str, Any] | None]:
+    """Recompute the summaries of `day` and the day before, then write its digest (with
+    `write`; else only build it). The database must exist: this never creates one."""
+    Store.open(settings.db_path, readonly=True).close()  # NoDatabase, before any lock file
+    with run_lock(settings.db_path), Store.open(settings.db_path, create=False) as store:
         summarize(store, model_id_of(settings.model_dir), topic_names(settings.topics()),
                   [day, previous_day(day)])
         digest = build_digest(store, day)
-        return digest, write_digest(store, settings, digest, send=send)
+        return digest, (write_digest(store, settings, digest, send=send) if write else None)
 
 
 def run_daily(
@@ -294,32 +358,33 @@ def run_daily(
     day = day or default_day(sample, archives)
     end_of_day = datetime.combine(date.fromisoformat(day), dtime.max, tzinfo=UTC)
     model_id = model_id_of(settings.model_dir)
-    with run_lock(settings.db_path), Store.open(settings.db_path) as store:
-        run_id = store.start_run("daily", day)
-        try:
-            if archives:
-                collectors, start_errors = archive_collectors(archives, until=end_of_day), []
-            else:
-                collectors, start_errors = live_collectors(topics, sources)
-            now = min(datetime.now(UTC), end_of_day) if archives else datetime.now(UTC)
-            collected = collect(store, collectors, topics, now, echo)
-            collected.errors[:0] = start_errors
-            collected.sources += len(start_errors)
-            collected.failed_sources += len(start_errors)
-            scored, reused = score(
-                store, model_id, get_scorer or (lambda: load_scorer(settings)), echo
-            )
-            days = collected.days | {day, previous_day(day)}
-            summaries = summarize(store, model_id, topic_names(topics), days)
-            # a replayed archive is all there is; live sources that all failed mean a gap
-            missing = not archives and collected.all_sources_failed
-            retried = retry_unsent(store, settings, day) if send else []
-            digest = write_digest(
-                store, settings, build_digest(store, day, collected.errors, missing), send=send
-            )
-        except BaseException as exc:
-            store.finish_run(run_id, "failed", [f"{type(exc).__name__}: {exc}"], model_id=model_id)
-            raise
+    with (
+        run_lock(settings.db_path),
+        Store.open(settings.db_path) as store,
+        recorded_run(store, "daily", day, echo, model_id) as run_id,
+    ):
+        if archives:
+            collectors, start_errors = archive_collectors(archives, until=end_of_day), []
+        else:
+            collectors, start_errors = live_collectors(topics, sources)
+        now = min(datetime.now(UTC), end_of_day) if archives else datetime.now(UTC)
+        collected = collect(store, collectors, topics, now, echo)
+        collected.errors[:0] = start_errors
+        collected.sources += len(start_errors)
+        collected.failed_sources += len(start_errors)
+        scored, reused = score(
+            store, model_id, get_scorer or (lambda: load_scorer(settings)), echo
+        )
+        days = collected.days | {day, previous_day(day)}
+        echo(f"summarizing {len(days)} days")
+        summaries = summarize(store, model_id, topic_names(topics), days)
+        # a replayed archive is all there is; live sources that all failed mean a gap
+        missing = not archives and collected.all_sources_failed
+        retried = retry_unsent(store, settings, day) if send else []
+        echo(f"writing the digest of {day}")
+        digest = write_digest(
+            store, settings, build_digest(store, day, collected.errors, missing), send=send
+        )
         report = DailyReport(
             day=day,
             model_id=model_id,
@@ -331,7 +396,8 @@ def run_daily(
             seconds=time.monotonic() - started,
             run_id=run_id,
         )
-        errors = collected.errors + ([digest["send_error"]] if digest.get("send_error") else [])
+        errors = collected.errors + (
+            [digest["send_error"]] if digest.get("send_error") else [])
         errors += [f"digest {r['day']} still not sent: {r['send_error']}"
                    for r in retried if r["send_error"]]
         store.finish_run(
@@ -345,6 +411,7 @@ def run_daily(
             model_id=model_id,
             missing_data=int(missing),
             **rejection_columns(collected),
+            comments_unexpanded=collected.comments_unexpanded,
         )
         collected.run_id = run_id
     return report

@@ -53,6 +53,9 @@ def format_daily(report: DailyReport, settings: Settings) -> str:
         sent = "not sent (--no-send)"
     lines += ["", f"digest    {d['path']} ({sent})"]
     lines += rejection_lines(report.collect.rejected, report.run_id)
+    if report.collect.comments_unexpanded:
+        lines.append(f"comments  {report.collect.comments_unexpanded} left unexpanded (request "
+                     "budget or deadline; the thread's next revisit continues)")
     for error in report.collect.errors:
         lines.append(f"error     {error}")
     lines.append(f"done in {report.seconds:.1f}s")

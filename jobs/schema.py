@@ -5,7 +5,7 @@ docs/schema.md describes every column for analysts; keep the two in step.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -221,6 +221,39 @@ SELECT day, topic, volume, volume_mean, volume_z, relevant, net_stance, net_stan
 FROM daily_summary
 WHERE spike = 1;
 """,
+    # runs: 'aborted' (SIGTERM) and 'crashed' (found 'running' after its process died) need
+    # a new CHECK, which SQLite can only get by rebuilding the table; plus the comments left
+    # unexpanded and the process id.
+    5: """
+CREATE TABLE runs_v5 (
+    run_id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    command       TEXT NOT NULL,
+    day           TEXT,
+    started_at    TEXT NOT NULL,
+    finished_at   TEXT,
+    status        TEXT NOT NULL DEFAULT 'running'
+                  CHECK (status IN ('running', 'ok', 'partial', 'failed', 'aborted', 'crashed')),
+    collected     INTEGER NOT NULL DEFAULT 0,
+    new_posts     INTEGER NOT NULL DEFAULT 0,
+    updated_posts INTEGER NOT NULL DEFAULT 0,
+    scored        INTEGER NOT NULL DEFAULT 0,
+    model_id      TEXT,
+    errors        TEXT,
+    missing_data  INTEGER NOT NULL DEFAULT 0,
+    rejected      INTEGER NOT NULL DEFAULT 0,
+    rejected_records TEXT,
+    comments_unexpanded INTEGER NOT NULL DEFAULT 0,
+    pid           INTEGER
+);
+INSERT INTO runs_v5 (run_id, command, day, started_at, finished_at, status, collected,
+                     new_posts, updated_posts, scored, model_id, errors, missing_data,
+                     rejected, rejected_records)
+    SELECT run_id, command, day, started_at, finished_at, status, collected,
+           new_posts, updated_posts, scored, model_id, errors, missing_data,
+           rejected, rejected_records FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_v5 RENAME TO runs;
+""",
 }
 
 def ddl() -> str:
@@ -320,7 +353,9 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
             "day": "The day it summarized (YYYY-MM-DD, UTC); NULL for collect.",
             "started_at": "Start, ISO-8601 UTC.",
             "finished_at": "End, ISO-8601 UTC; NULL while running or if killed.",
-            "status": "running, ok, partial (some source or the email failed) or failed.",
+            "status": "running, ok, partial (some source or the email failed), failed, "
+            "aborted (stopped by SIGTERM or Ctrl-C) or crashed (found still 'running' by a "
+            "later run: its process was killed or the machine stopped).",
             "collected": "Posts fetched (new + updated + unchanged).",
             "new_posts": "Posts stored for the first time.",
             "updated_posts": "Posts whose text, score or flags changed.",
@@ -336,6 +371,10 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
             "rejected_records": "JSON list of {source, where, reason} for every rejected "
             "record: where is file:line for archives, '<cursor key> id <id>' for live "
             "sources; NULL when none. Query with json_each(rejected_records).",
+            "comments_unexpanded": "Comments left behind Reddit's \"load more comments\" "
+            "stubs when the request budget or deadline ran out (or replace_more_limit capped "
+            "it); 0 when every collected thread is complete.",
+            "pid": "Process id of the run (for matching a crashed run with system logs).",
         },
     ),
     "daily_summary": (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,10 @@ BUSY_TIMEOUT_SECONDS = 30.0
 
 class StoreError(Exception):
     """The database cannot be used; the message says why and what to do."""
+
+
+class NoDatabase(StoreError):
+    """A command that only reads was pointed at a database that does not exist."""
 
 
 def utcnow() -> str:
@@ -50,17 +55,33 @@ class UpsertCounts:
 
 
 class Store:
-    """A stablewatch database. Open with `Store.open(path)`; it creates and migrates."""
+    """A stablewatch database. `Store.open(path)` creates and migrates it (writers hold the
+    run lock, `jobs.lock`); `Store.open(path, readonly=True)` only reads an existing one."""
 
     def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
         self.db = db
         self.path = path
 
     @classmethod
-    def open(cls, path: Path | str) -> Store:
+    def open(cls, path: Path | str, *, create: bool = True, readonly: bool = False) -> Store:
+        """Open (with `create`, create) and migrate the database at `path`.
+
+        `readonly` opens an existing file for reading only: no migration, no journal
+        change, writes refused. Raises `NoDatabase` when the file is absent and may not be
+        created, `StoreError` (one line) for every other database or storage fault.
+        """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if (readonly or not create) and not path.exists():
+            raise NoDatabase(
+                f"no database at {path}; run `stablewatch init` or `stablewatch daily` first"
+            )
         try:
+            if readonly:
+                conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                                       timeout=BUSY_TIMEOUT_SECONDS)
+                conn.execute("PRAGMA query_only = ON")
+                return cls(sqlite_utils.Database(conn), path)
+            path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS)
             register_functions(conn)
             db = sqlite_utils.Database(conn)
@@ -69,10 +90,11 @@ class Store:
             if db.journal_mode != "wal":
                 db.enable_wal()
             store.migrate()
-        except sqlite3.OperationalError as exc:
-            raise StoreError(_explain(exc, path)) from exc
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{path} is not a usable SQLite database: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder of database {path}: "
+                             f"{exc.strerror or exc}") from exc
+        except sqlite3.Error as exc:
+            raise StoreError(describe_storage_error(exc, path)) from exc
         return store
 
     def close(self) -> None:
@@ -92,23 +114,38 @@ class Store:
         return int(row[0] or 0)
 
     def migrate(self) -> None:
-        current = self.schema_version()
-        if current > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} has schema version {current}, newer than this stablewatch "
-                f"({SCHEMA_VERSION}); upgrade stablewatch"
-            )
-        with self.db.conn:
+        """Apply the missing schema steps, each with its schema_version row in one
+        transaction: a step is applied wholly or not at all, and a process that loses a
+        race to another one applying the same step finds it done and skips it."""
+        if self.schema_version() == SCHEMA_VERSION:
+            return  # the common case: nothing to do, no write lock taken
+        conn = self.db.conn
+        with self.db.atomic():
             self.db.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version "
                 "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
             )
-            for version in range(current + 1, SCHEMA_VERSION + 1):
-                self.db.conn.executescript("BEGIN;" + MIGRATIONS[version] + "COMMIT;")
-                self.db.execute(
-                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-                    [version, utcnow()],
-                )
+        for version in sorted(MIGRATIONS):
+            conn.execute("BEGIN IMMEDIATE")  # the write lock first, then read the version
+            try:
+                current = self.schema_version()
+                if current > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{self.path} has schema version {current}, newer than this "
+                        f"stablewatch ({SCHEMA_VERSION}); upgrade stablewatch"
+                    )
+                if version > current:
+                    for statement in _statements(MIGRATIONS[version]):
+                        conn.execute(statement)
+                    conn.execute(
+                        "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                        [version, utcnow()],
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
     def counts(self) -> dict[str, int]:
         names = ["posts", "scores", "cursors", "runs", "daily_summary", "digests"]
@@ -149,8 +186,23 @@ class Store:
             row["search_text"] = search_text(row["title"], row["body"])
             rows.append(row)
         if rows:
-            with self.db.conn:
+            with self.db.atomic():
                 self.db["posts"].upsert_all(rows, pk=("source", "post_id"))
+        return counts
+
+    def save_harvest(
+        self,
+        collector: str,
+        key: str,
+        posts: Sequence[Post],
+        topics: dict[tuple[str, str], str | None],
+        cursor: str | None,
+    ) -> UpsertCounts:
+        """Upsert a harvest's posts and save its cursor in one transaction: both or
+        neither are stored, whatever stops the process (a full disk, a kill)."""
+        with self.db.atomic():
+            counts = self.upsert_posts(posts, topics)
+            self.set_cursor(collector, key, cursor)
         return counts
 
     def posts_by_key(
@@ -185,7 +237,7 @@ class Store:
     def set_cursor(self, collector: str, key: str, value: str | None) -> None:
         if value is None:
             return
-        with self.db.conn:
+        with self.db.atomic():
             self.db["cursors"].upsert(
                 {"collector": collector, "key": key, "value": value, "updated_at": utcnow()},
                 pk=("collector", "key"),
@@ -224,14 +276,42 @@ class Store:
         self.save_score_rows([_score_row(post, scores, now) for post, scores in items])
 
     def save_score_rows(self, rows: Sequence[dict[str, Any]]) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["scores"].upsert_all(rows, pk=("source", "post_id", "model_id"))
 
     # -- runs -----------------------------------------------------------------
     def start_run(self, command: str, day: str | None) -> int:
-        with self.db.conn:
-            table = self.db["runs"].insert({"command": command, "day": day, "started_at": utcnow()})
+        with self.db.atomic():
+            table = self.db["runs"].insert({"command": command, "day": day,
+                                            "started_at": utcnow(), "pid": os.getpid()})
         return int(table.last_pk)
+
+    def mark_crashed_runs(self, by_run: int | None = None) -> list[int]:
+        """Mark runs still 'running' as 'crashed' and return their ids.
+
+        Only call this holding the run lock (`jobs.lock.run_lock`): every writer holds it
+        while its run is 'running', so any such row left now belongs to a process that is
+        gone (killed, or the machine stopped).
+        """
+        rows = list(self.db.query(
+            "SELECT run_id, pid, errors FROM runs WHERE status = 'running'"
+            + (" AND run_id != ?" if by_run is not None else ""),
+            [by_run] if by_run is not None else []))
+        found = f"found by run #{by_run}" if by_run is not None else "found later"
+        with self.db.atomic():
+            for row in rows:
+                errors = json.loads(row["errors"]) if row["errors"] else []
+                errors.append(f"process {row['pid'] or '?'} ended without finishing the run "
+                              f"(killed or the machine stopped); {found}")
+                self.db.execute(
+                    "UPDATE runs SET status = 'crashed', errors = ? WHERE run_id = ?",
+                    [json.dumps(errors, ensure_ascii=False), row["run_id"]])
+        return [r["run_id"] for r in rows]
+
+    def recent_runs(self, limit: int = 5) -> list[dict[str, Any]]:
+        """The newest runs, newest first, errors decoded."""
+        rows = self.db.query("SELECT * FROM runs ORDER BY run_id DESC LIMIT ?", [limit])
+        return [_decode_json(r, ("errors",)) for r in rows]
 
     def latest_run(self, command: str, day: str) -> dict[str, Any] | None:
         """The newest finished run of ``command`` for ``day``, errors decoded."""
@@ -243,7 +323,7 @@ class Store:
     def finish_run(
         self, run_id: int, status: str, errors: Sequence[str] = (), **counts: Any
     ) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["runs"].update(
                 run_id,
                 {
@@ -257,7 +337,7 @@ class Store:
     # -- summaries and digests -----------------------------------------------
     def save_summaries(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
-            with self.db.conn:
+            with self.db.atomic():
                 self.db["daily_summary"].upsert_all(rows, pk=("day", "topic"))
 
     def summaries(self, day: str) -> list[dict[str, Any]]:
@@ -296,7 +376,7 @@ class Store:
         columns = [c for c in rows[0] if c not in ("day", "topic")]
         sql = (f"UPDATE daily_summary SET {', '.join(f'{c} = :{c}' for c in columns)} "
                "WHERE day = :day AND topic = :topic")
-        with self.db.conn:
+        with self.db.atomic():
             self.db.conn.executemany(sql, rows)
 
     def summary_keys(self) -> set[tuple[str, str]]:
@@ -320,7 +400,7 @@ class Store:
             [since, before]))
 
     def save_digest(self, row: dict[str, Any]) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["digests"].upsert(row, pk="day")
 
     def iter_rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
@@ -399,14 +479,48 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[i : i + size]
 
 
-def _explain(exc: sqlite3.OperationalError, path: Path) -> str:
+def _statements(script: str) -> list[str]:
+    """The SQL statements of a migration script, one by one."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements
+
+
+def describe_storage_error(exc: sqlite3.Error, path: Path | str) -> str:
+    """One line saying what went wrong with the database file and what to do."""
     message = str(exc)
-    if "locked" in message:
+    lowered = message.lower()
+    if "locked" in lowered or "busy" in lowered:
         return (
             f"{path} is locked by another process (another stablewatch run, or an open "
             f"write transaction in sqlite3/Datasette); waited {BUSY_TIMEOUT_SECONDS:.0f}s. "
             "Try again when it finishes."
         )
-    if "unable to open" in message:
-        return f"cannot open database {path}: check the folder exists and is writable"
-    return f"{path}: {message}"
+    if "database or disk is full" in lowered or "disk i/o error" in lowered:
+        return (
+            f"storage error writing {path}: {message} (disk full, file size limit or a "
+            "failing disk); the step that failed was rolled back, nothing half-written "
+            "was kept. Free space and rerun."
+        )
+    if "readonly" in lowered or "read-only" in lowered:
+        return (
+            f"cannot write {path}: {message}; check that the file and its folder are "
+            "writable (SQLite also writes -wal and -shm files beside it)"
+        )
+    if "unable to open" in lowered:
+        return (
+            f"cannot open database {path}: {message}; check that its folder exists and is "
+            "writable (SQLite also writes -wal and -shm files beside it)"
+        )
+    if "malformed" in lowered or "not a database" in lowered or "corrupt" in lowered:
+        return (
+            f"{path} is damaged or not a SQLite database ({message}); move it aside and "
+            "restore a backup, or start a new database (collection repeats from the cursors)"
+        )
+    return f"database error in {path}: {type(exc).__name__}: {message}"

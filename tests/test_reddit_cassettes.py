@@ -1,9 +1,9 @@
 """Replay Reddit responses recorded by the praw project through the loopback Reddit.
 
 The cassettes live in ``../shared/fixtures/reddit-cassettes`` beside the checkout (or in
-``/work/shared``); the tests skip when that folder is absent. Each recorded answer is served where the collector asks for
-it: a subreddit listing (hot or new) as ``r/<sub>/new``, a search as ``r/all/search``, a
-thread as ``comments/<id>`` (collected through `revisit`).
+``/work/shared``); the tests skip when that folder is absent. Each recorded answer is served
+where the collector asks for it: a subreddit listing (hot or new) as ``r/<sub>/new``, a
+search as ``r/all/search``, a thread as ``comments/<id>`` (collected through `revisit`).
 """
 
 from __future__ import annotations

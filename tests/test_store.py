@@ -124,7 +124,7 @@ def test_locked_database_gives_a_clear_error(tmp_path, monkeypatch):
 def test_not_a_database(tmp_path):
     path = tmp_path / "junk.db"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StoreError, match="not a usable SQLite database"):
+    with pytest.raises(StoreError, match="damaged or not a SQLite database"):
         Store.open(path)
 
 
