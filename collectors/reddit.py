@@ -343,14 +343,13 @@ class RedditCollector:
             extra["comments_incomplete"] = str(exc)
             if isinstance(exc, RunLimitReached) or exc.transient:
                 stopped = exc
-        unexpanded = comments_behind(left)
+        fetched.add(submission_id)
+        comments = [c for c in submission.comments.list() if isinstance(c, Comment)]
+        unexpanded = comments_behind(left, vars(submission).get("num_comments"), len(comments))
         if unexpanded:
             extra["comments_not_expanded"] = unexpanded
-        fetched.add(submission_id)
         posts = [self._submission_post(submission, extra)]
-        for comment in submission.comments.list():
-            if not isinstance(comment, Comment):
-                continue
+        for comment in comments:
             try:
                 posts.append(self._comment_post(comment, submission))
             except RECORD_ERRORS as exc:  # rejected alone; the rest of the thread is kept
@@ -454,10 +453,21 @@ class _PartialThread(Exception):
         self.cause = cause
 
 
-def comments_behind(stubs: Iterable[Any]) -> int:
-    """Comments left behind "load more" stubs: Reddit's count for each, at least one for a
-    "continue this thread" link (which carries no count)."""
-    return sum(max(int(vars(more).get("count") or 0), 1) for more in stubs)
+def comments_behind(stubs: Iterable[Any], total: Any = None, fetched: int = 0) -> int:
+    """Comments left behind unexpanded stubs; 0 when none is left.
+
+    A "load more comments" stub carries Reddit's count; a "continue this thread" link
+    carries none, so when stubs are left the thread's own comment count (`total`) minus
+    the comments `fetched` is taken when it says more (it may include removed comments).
+    """
+    stubs = list(stubs)
+    if not stubs:
+        return 0
+    counted = sum(max(int(vars(more).get("count") or 0), 1) for more in stubs)
+    try:
+        return max(counted, int(total) - fetched)
+    except (TypeError, ValueError):
+        return counted
 
 
 def _failure(key: str, exc: Exception) -> str:

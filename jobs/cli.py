@@ -511,11 +511,15 @@ def schedule(ctx: click.Context, at: str | None, sample: bool) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = _settings(ctx)
+    stopped: list[BaseException] = []
 
     def job() -> None:
         try:
             report = run_daily(settings, sample=sample, echo=logging.getLogger("stablewatch").info)
             click.echo(format_daily(report, settings))
+        except (Stopped, KeyboardInterrupt) as exc:  # the run is marked aborted; stop too
+            stopped.append(exc)
+            scheduler.shutdown(wait=False)
         except Exception:
             logging.getLogger("stablewatch").exception("daily run failed")
 
@@ -524,8 +528,11 @@ def schedule(ctx: click.Context, at: str | None, sample: bool) -> None:
     click.echo(f"stablewatch scheduler: daily job {trigger}; Ctrl-C to stop", err=True)
     try:
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        click.echo("stopped", err=True)
+    except (Stopped, KeyboardInterrupt, SystemExit) as exc:
+        stopped.append(exc)
+    if stopped and isinstance(stopped[0], Stopped):
+        raise stopped[0]
+    click.echo("stopped", err=True)
 
 
 @cli.command()

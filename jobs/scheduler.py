@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from apscheduler.executors.debug import DebugExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
@@ -29,10 +30,12 @@ def build_scheduler(
 ) -> BlockingScheduler:
     """A scheduler with one daily job at `at` (HH:MM UTC, default from the config).
 
-    Missed runs (machine asleep) are run once within 6 hours, never twice in a row.
+    Missed runs (machine asleep) are run once within 6 hours, never twice in a row. The
+    job runs in the main thread (DebugExecutor), so SIGTERM reaches it like any command:
+    the run is marked aborted and the daemon stops.
     """
     hour, minute = parse_hhmm(at or settings.daily_at)
-    scheduler = BlockingScheduler(timezone="UTC")
+    scheduler = BlockingScheduler(timezone="UTC", executors={"default": DebugExecutor()})
     scheduler.add_job(
         job,
         CronTrigger(hour=hour, minute=minute, timezone="UTC"),

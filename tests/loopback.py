@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -146,3 +147,43 @@ def fast_client(slept: list[float] | None = None, **settings: Any) -> HttpClient
     record = slept if slept is not None else []
     options = {"min_interval": 0.0, "timeout": 5.0, **settings}
     return HttpClient(HttpSettings(**options), sleep=record.append)
+
+
+class SilentHost:
+    """A host on 127.0.0.1 that accepts connections, reads what is sent and never answers
+    (a hung server behind a working load balancer). `connections` counts accepted ones."""
+
+    def __init__(self) -> None:
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(64)
+        self._sock.settimeout(0.05)
+        self._held: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self.connections = 0
+
+    @property
+    def url(self) -> str:
+        host, port = self._sock.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            self._held.append(conn)  # kept open, never answered
+
+    def __enter__(self) -> SilentHost:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        for conn in self._held:
+            conn.close()
+        self._sock.close()

@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -75,6 +75,7 @@ class FakeReddit:
         self.recorded: dict[tuple[str, str], Reply] = {}
         self.faults: list[tuple[re.Pattern[str], deque[Reply]]] = []
         self.credentials: tuple[str, str] | None = None
+        self.handlers: list[Callable[[Seen], Reply | None]] = []  # tried before the routes
         self.seen: list[Seen] = []
         self.url = ""
         self._lock = threading.Lock()
@@ -123,6 +124,9 @@ class FakeReddit:
             if "after" in seen.query:  # the recording ends with its first page
                 return Reply(200, empty_listing())
             return recorded
+        for handler in self.handlers:
+            if (reply := handler(seen)) is not None:
+                return reply
         if seen.method == "POST" and path == "/api/morechildren":
             return self._morechildren(seen.form)
         if match := re.fullmatch(r"/comments/([a-z0-9]+)", path):
