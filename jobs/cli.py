@@ -92,7 +92,7 @@ def _friendly(func: F) -> F:
             raise _failure(f"cannot write{where}: {exc.strerror or exc}") from exc
         except (Stopped, KeyboardInterrupt) as exc:
             stopped = str(exc) if isinstance(exc, Stopped) else "stopped by Ctrl-C (SIGINT)"
-            click.echo(f"stablewatch: {stopped}; the run is marked aborted", err=True)
+            click.echo(f"stablewatch: {stopped}; a run in progress is marked aborted", err=True)
             sys.exit(EX_TERMINATED if isinstance(exc, Stopped) else EX_INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
@@ -106,7 +106,8 @@ def _failure(message: str, code: int = EX_FAILED) -> click.ClickException:
 
 def _db_path() -> str:
     ctx = click.get_current_context(silent=True)
-    return str(ctx.find_root().obj.get("db", "the database")) if ctx and ctx.obj else "database"
+    db = ctx.find_root().obj.get("db") if ctx and ctx.obj else None
+    return str(Path(db).expanduser().resolve()) if db else "the database"
 
 
 @contextmanager

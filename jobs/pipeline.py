@@ -7,6 +7,7 @@ Torch and transformers are imported only when something needs scoring.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -27,7 +28,7 @@ from jobs.lock import run_lock
 from jobs.model import load_scorer, model_id_of
 from jobs.sources import Collector, archive_collectors, live_collectors
 from jobs.stop import stop_reason
-from jobs.store import Store, UpsertCounts
+from jobs.store import Store, UpsertCounts, describe_storage_error
 from jobs.summaries import days_between, summarize
 from jobs.topics import TopicAssigner
 
@@ -264,6 +265,8 @@ def recorded_run(store: Store, command: str, day: str | None, echo: Echo = _quie
     except BaseException as exc:
         reason = stop_reason(exc)
         status = "aborted" if reason else "failed"
+        if isinstance(exc, sqlite3.Error):  # storage, not a source: say so
+            reason = "storage: " + describe_storage_error(exc, store.path)
         message = reason or " ".join(f"{type(exc).__name__}: {exc}".split())
         # On a full disk this fails too; the next run then marks this one crashed.
         with suppress(Exception):

@@ -77,10 +77,7 @@ class Store:
             )
         try:
             if readonly:
-                conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                                       timeout=BUSY_TIMEOUT_SECONDS)
-                conn.execute("PRAGMA query_only = ON")
-                return cls(sqlite_utils.Database(conn), path)
+                return cls(sqlite_utils.Database(_read_only_connection(path)), path)
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS)
             register_functions(conn)
@@ -477,6 +474,23 @@ def _decode_json(row: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def _read_only_connection(path: Path) -> sqlite3.Connection:
+    """A connection that cannot write. In a folder nobody may write to, SQLite cannot
+    create the -shm file a WAL database needs even for reading; since no writer can be at
+    work there either, the file is then opened as immutable."""
+    uri = path.resolve().as_uri() + "?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        if os.access(path.resolve().parent, os.W_OK):
+            raise
+        conn = sqlite3.connect(uri + "&immutable=1", uri=True)
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    conn.execute("PRAGMA query_only = ON")
+    return conn
 
 
 def _statements(script: str) -> list[str]:
