@@ -31,6 +31,7 @@ class DiscourseSettings:
     max_topics: int = 30  # per query and run; the rest wait for the next run
     max_search_pages: int = 5
     timeout: float = 15.0
+    deadline: float | None = None  # seconds for the whole source; jobs/ applies it
 
 
 def _created(value: Any) -> datetime:

@@ -27,6 +27,7 @@ class FeedSettings:
     keywords: list[str]
     max_entries: int = 200
     timeout: float = 15.0
+    deadline: float | None = None  # seconds for the whole source; jobs/ applies it
 
 
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)["']""")

@@ -26,6 +26,7 @@ class HackerNewsSettings:
     keywords: list[str]
     max_stories: int = 50  # per query and run; the oldest new ones first, the rest next run
     timeout: float = 15.0
+    deadline: float | None = None  # seconds for the whole source; jobs/ applies it
     item_url: str = "https://news.ycombinator.com/item?id={id}"
     community: str = "Hacker News"
 
