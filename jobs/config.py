@@ -6,6 +6,7 @@ import os
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,8 +16,8 @@ from jobs.config_schema import ConfigFile, problems, topics_model
 
 M = TypeVar("M", bound=BaseModel)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = PROJECT_ROOT / "data"
+# The bundled data (data/ in a checkout, the stablewatch_data package when installed)
+DATA_DIR = Path(str(files("stablewatch_data")))
 DEFAULT_TOPICS = DATA_DIR / "topics.toml"
 DEFAULT_MODEL_DIR = DATA_DIR / "models" / "stablewatch-heads"
 DEFAULT_TRAIN_DIR = DATA_DIR / "train"

@@ -1,7 +1,8 @@
-"""Crashes and stops. A daily run killed with SIGKILL at any stage, then rerun, ends where
-a clean run ends; SIGTERM marks the run aborted and exits 143 (also while it waits on a
-host that never answers); a run left 'running' by a dead process is marked crashed; first
-opens racing each other migrate once.
+"""Crashes and stops. A daily run killed with SIGKILL mid-score and mid-digest, and stopped
+by SIGTERM while summarizing, then rerun, ends where a clean run ends (tests/test_summaries.py
+kills one after collecting); SIGTERM marks the run aborted and exits 143, also while it waits
+on a host that never answers; a run left 'running' by a dead process is marked crashed;
+first opens racing each other migrate once.
 
 Child processes run the real CLI; tests/crash_at.py delivers the signal at the N-th call of
 a chosen function (the code runs for real up to that point).
@@ -25,8 +26,29 @@ from jobs.config import DEFAULT_MODEL_DIR, Settings
 from jobs.schema import SCHEMA_VERSION
 from tests.conftest import configure_db
 
-DAY = "2026-11-23"  # the sample's newest day: what `daily --sample` summarizes
-DAILY = ["daily", "--sample", "--no-send", "--quiet"]
+DAY = "2026-03-03"  # the newest day of the archive below: what `daily --archive` summarizes
+WORDS = ["HKMA", "licence", "offshore yuan", "stablecoin", "pilot", "reserves", "rumour",
+         "bank", "e-CNY", "issuer", "ban", "fees"]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> Path:
+    """300 short posts and comments over three days (two score chunks of 256, cheaply)."""
+    lines = []
+    for i in range(300):
+        day, hour = 1 + i // 100, (i % 100) // 5
+        words = " ".join(WORDS[(i * k) % len(WORDS)] for k in (1, 3, 5, 7))
+        thread = f"p{i - i % 5}"
+        lines.append(json.dumps({
+            "source": "forum", "id": f"p{i}", "thread_id": thread,
+            "parent_id": None if i % 5 == 0 else thread, "author": f"user{i % 17}",
+            "created_utc": f"2026-03-0{day}T{hour:02d}:{i % 60:02d}:00Z",
+            "title": f"Note {i} on {words}" if i % 5 == 0 else None,
+            "body": f"Post {i}: {words}, said user{i % 17}.",
+        }))
+    path = tmp_path_factory.mktemp("crash-archive") / "posts.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 def snapshot(db: Path) -> dict[str, Any]:
@@ -39,60 +61,62 @@ def snapshot(db: Path) -> dict[str, Any]:
                            "speculative FROM scores ORDER BY source, post_id"),
         "cursors": rows(db, "SELECT collector, key, value FROM cursors ORDER BY key"),
         "summaries": [{k: v for k, v in r.items() if k != "computed_at"} for r in summaries],
-        "digest": rows(db, f"SELECT day, subject, body_hash FROM digests WHERE day = '{DAY}'"),
+        "digest": rows(db, "SELECT day, subject, body_hash FROM digests"),
     }
 
 
 @pytest.fixture(scope="module")
-def clean(sample_db: Settings) -> dict[str, Any]:
-    return snapshot(sample_db.db_path)
+def clean(archive: Path, tiny_model_dir: Path, tmp_path_factory) -> dict[str, Any]:
+    """The archive through one uninterrupted daily run."""
+    from jobs.pipeline import run_daily
+
+    folder = tmp_path_factory.mktemp("clean")
+    settings = Settings(db_path=folder / "sw.db", model_dir=tiny_model_dir,
+                        outbox=folder / "outbox")
+    run_daily(settings, archives=[archive], send=False)
+    return snapshot(settings.db_path)
 
 
-def rerun_and_compare(db: Path, clean: dict[str, Any]) -> list[dict[str, Any]]:
-    rerun = run_cli(["--db", db, *DAILY], cwd=db.parent)
-    assert rerun.returncode == 0, rerun.stderr
-    assert snapshot(db) == clean
-    assert not list((db.parent / "out").glob("*.tmp"))
-    return rows(db, "SELECT run_id, status, errors FROM runs ORDER BY run_id")
+def statuses(db: Path) -> list[str]:
+    return [r["status"] for r in rows(db, "SELECT status FROM runs ORDER BY run_id")]
 
 
-@pytest.mark.parametrize(
-    ("stage", "target", "nth"),
-    [
-        ("mid-score", "jobs.store:Store.save_scores", 2),  # the first 256 scores are stored
-        ("mid-digest", "jobs.store:Store.save_digest", 1),  # the .eml is written, not its row
-    ],
-)
-def test_kill_9_then_rerun_equals_a_clean_run(stage, target, nth, tmp_path, sample_db, clean):
-    db = configure_db(tmp_path, sample_db.model_dir)
-    killed = crash_cli(target, nth, "SIGKILL", ["--db", db, *DAILY], cwd=tmp_path)
+def test_a_run_stopped_at_each_stage_in_turn_then_rerun_ends_as_a_clean_run(
+    archive, clean, tmp_path, tiny_model_dir
+):
+    db = configure_db(tmp_path, tiny_model_dir)
+    daily = ["--db", db, "daily", "--archive", archive, "--no-send", "--quiet"]
+
+    # SIGKILL mid-score: the first chunk of 256 scores is stored, the rest is not
+    killed = crash_cli("jobs.store:Store.save_scores", 2, "SIGKILL", daily, cwd=tmp_path)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-
     left = snapshot(db)
-    if stage == "mid-score":
-        assert len(left["scores"]) == 256 and left["summaries"] == []
-    else:
-        assert left["summaries"] == clean["summaries"] and left["digest"] == []
-    assert [r["status"] for r in rows(db, "SELECT status FROM runs")] == ["running"]
+    assert left["posts"] == clean["posts"] and len(left["scores"]) == 256
+    assert left["summaries"] == [] and statuses(db) == ["running"]
 
-    runs = rerun_and_compare(db, clean)
-    assert [r["status"] for r in runs] == ["crashed", "ok"]
-    (note,) = json.loads(runs[0]["errors"])
-    assert "ended without finishing the run" in note and "found by run #2" in note
+    # SIGKILL mid-digest (rerun): the .eml is written, its digests row is not
+    killed = crash_cli("jobs.store:Store.save_digest", 1, "SIGKILL", daily, cwd=tmp_path)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    left = snapshot(db)
+    assert left["scores"] == clean["scores"] and left["summaries"] == clean["summaries"]
+    assert left["digest"] == [] and statuses(db) == ["crashed", "running"]
 
-
-def test_sigterm_marks_the_run_aborted_and_exits_143(tmp_path, sample_db, clean):
-    db = configure_db(tmp_path, sample_db.model_dir)
-    stopped = crash_cli("jobs.store:Store.save_scores", 1, "SIGTERM", ["--db", db, *DAILY],
-                        cwd=tmp_path)
-
+    # SIGTERM while summarizing (rerun): marked aborted, one line, exit 143, lock released
+    stopped = crash_cli("jobs.store:Store.save_summaries", 1, "SIGTERM", daily, cwd=tmp_path)
     assert stopped.returncode == 143
     assert stopped.stderr.strip() == (
         "stablewatch: stopped by SIGTERM; a run in progress is marked aborted")
-    (run,) = rows(db, "SELECT status, errors, finished_at FROM runs")
-    assert run["status"] == "aborted" and json.loads(run["errors"]) == ["stopped by SIGTERM"]
-    assert run["finished_at"] is not None
-    assert [r["status"] for r in rerun_and_compare(db, clean)] == ["aborted", "ok"]
+    assert statuses(db) == ["crashed", "crashed", "aborted"]
+
+    rerun = run_cli(daily, cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    assert snapshot(db) == clean
+    assert not list((tmp_path / "out").glob("*.tmp"))
+    runs = rows(db, "SELECT status, errors, finished_at FROM runs ORDER BY run_id")
+    assert [r["status"] for r in runs] == ["crashed", "crashed", "aborted", "ok"]
+    assert "ended without finishing the run" in json.loads(runs[0]["errors"])[0]
+    assert "found by run #2" in json.loads(runs[0]["errors"])[0]
+    assert json.loads(runs[2]["errors"]) == ["stopped by SIGTERM"] and runs[2]["finished_at"]
 
 
 FORUM = """

@@ -1,0 +1,108 @@
+"""A non-editable install works from anywhere: the wheel ships the default topics, the
+trained model and the sample, and every package the run imports is declared.
+
+The wheel is built from this checkout and installed without dependencies into a fresh
+venv that borrows this venv's site-packages (torch and friends are not reinstalled).
+It collects the sample, loads the shipped model and scores with it, and writes a digest,
+all from another directory. `scripts/check_install.sh` (run by .ci/run) does the full
+`pip install .` into an empty venv and runs `daily --sample`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+# Runs in the installed venv: a command, the shipped model on two texts, then what was
+# imported and from which distributions, against stablewatch's declared requirements.
+PROBE = r"""
+import json, re, sys
+from importlib import metadata
+from jobs.cli import cli
+try:
+    cli.main(sys.argv[1:], prog_name="stablewatch")
+except SystemExit as exc:
+    code = exc.code
+from jobs.config import load_settings
+from jobs.model import load_scorer
+scorer = load_scorer(load_settings(sys.argv[2]))
+scores = scorer.score(["HKMA grants the first stablecoin issuer licences",
+                       "离岸人民币稳定币试点的传闻又来了"])
+from packaging.requirements import Requirement
+def closure(name, seen):
+    key = re.sub(r"[-_.]+", "-", name).lower()
+    if key in seen:
+        return seen
+    seen.add(key)
+    for spec in metadata.requires(name) or []:
+        req = Requirement(spec)
+        if req.marker is None or req.marker.evaluate({"extra": ""}):
+            try:
+                closure(req.name, seen)
+            except metadata.PackageNotFoundError:
+                pass
+    return seen
+declared = closure("stablewatch", set())
+providers = metadata.packages_distributions()
+used = set()
+for name, module in list(sys.modules.items()):
+    path = getattr(module, "__file__", None) or ""
+    if "." in name or "site-packages" not in path:
+        continue
+    used.update(re.sub(r"[-_.]+", "-", d).lower() for d in providers.get(name, []))
+import jobs, stablewatch_data
+print(json.dumps({"exit": code, "model": scorer.model_id, "scores": len(scores),
+                  "undeclared": sorted(used - declared),
+                  "jobs": jobs.__file__, "data": stablewatch_data.__file__}))
+"""
+
+
+def run(*args, **kwargs) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True,
+                          timeout=600, **kwargs)
+
+
+@pytest.mark.slow
+def test_the_installed_wheel_works_from_another_directory(tmp_path):
+    dist = tmp_path / "dist"
+    build = run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                "--no-build-isolation", "-w", dist, REPO)
+    assert build.returncode == 0, build.stderr
+    (wheel,) = dist.glob("stablewatch-*.whl")
+
+    venv = tmp_path / "venv"
+    run(sys.executable, "-m", "venv", "--without-pip", venv).check_returncode()
+    python = venv / "bin" / "python"
+    site = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+                    ).stdout.strip())
+    (site / "borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    install = run(sys.executable, "-m", "pip", "--python", python, "install", "-q",
+                  "--no-deps", "--no-index", wheel)
+    assert install.returncode == 0, install.stderr
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    version = run(venv / "bin" / "stablewatch", "--version", cwd=elsewhere)
+    assert version.returncode == 0 and "stablewatch, version" in version.stdout
+    db = tmp_path / "x" / "db"
+    probe = run(python, "-c", PROBE, "--db", db, "collect", "--sample", "--quiet",
+                cwd=elsewhere)
+    assert probe.returncode == 0, probe.stderr
+    *output, last = probe.stdout.strip().splitlines()
+    report = json.loads(last)
+    assert report["exit"] == 0 and output == ["collected 554: 554 new, 0 updated, 0 unchanged"]
+    assert report["model"].startswith("sw-e5-ft-") and report["scores"] == 2
+    assert report["undeclared"] == []  # every imported distribution is declared
+    assert report["jobs"].startswith(str(site)) and report["data"].startswith(str(site))
+
+    digest = run(venv / "bin" / "stablewatch", "--db", db, "digest", "--date", "2026-11-19",
+                 cwd=elsewhere)
+    assert digest.returncode == 0, digest.stderr
+    assert (tmp_path / "x" / "outbox" / "stablewatch-2026-11-19.eml").exists()
