@@ -174,7 +174,7 @@ def write_atomically(path: Path, data: bytes) -> None:
             tmp.unlink()
         raise DigestError(
             f"cannot write the digest {path}: {exc.strerror or exc} (a full disk, a file "
-            "size limit or a read-only outbox?); the database is unchanged"
+            "size limit or a read-only outbox?); it was not recorded as written"
         ) from None
 
 
