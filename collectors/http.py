@@ -57,9 +57,9 @@ class HttpSettings:
     max_retry_after: float = 300.0  # a longer Retry-After is an error, not a wait
     max_bytes: int = 5 * 1024 * 1024
     min_interval: float = 0.5  # pause between consecutive requests
-    # URLs in a row whose every attempt went unanswered (connection failures, timeouts)
-    # after which the host is given up for the rest of the run
-    dead_host_urls: int = 2
+    # A host whose attempts go unanswered (connection failures, timeouts) for one URL's
+    # whole retry schedule and then once more (the next URL) is given up for the run.
+    give_up_dead_hosts: bool = True
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -88,7 +88,8 @@ class HttpClient:
     Retries 429 (honouring Retry-After), 5xx, timeouts and connection errors with
     exponential backoff; other 4xx fail at once. `requests` counts attempts made.
     Within a `collectors.deadline` scope no request or sleep runs past the deadline; a host
-    that leaves `dead_host_urls` URLs in a row unanswered is not asked again this run.
+    that leaves a URL's whole retry schedule and one more attempt unanswered is not asked
+    again this run (a slow URL among answering ones does not trip this).
     """
 
     def __init__(
@@ -165,7 +166,7 @@ class HttpClient:
 
     def _attempt(self, url: str, params: Mapping[str, Any] | None) -> Fetched:
         s = self.settings
-        if self._unanswered >= s.dead_host_urls * (s.max_retries + 1):
+        if s.give_up_dead_hosts and self._unanswered >= s.max_retries + 2:
             raise HttpError(
                 f"GET {url}: {urlsplit(url).netloc} left the last {self._unanswered} attempts "
                 "unanswered; not asking it again in this run",

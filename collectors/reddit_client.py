@@ -63,12 +63,12 @@ class MalformedTokenResponse(MalformedResponse):
 class CountingRequestor(prawcore.Requestor):
     """prawcore requestor that charges every request (token requests too) to a `Budget`,
     applies the configured timeout (shortened to the current deadline) to each, gives up
-    Reddit for the run once `dead_host_attempts` attempts in a row went unanswered (two
-    URLs' worth of prawcore's retries), and checks that a token answer is JSON (prawcore
+    Reddit for the run once `dead_host_attempts` attempts in a row went unanswered (one
+    URL's prawcore retries and one more), and checks that a token answer is JSON (prawcore
     would raise a bare JSONDecodeError)."""
 
     def __init__(
-        self, *args: Any, budget: Budget, dead_host_attempts: int = 2 * PRAWCORE_ATTEMPTS,
+        self, *args: Any, budget: Budget, dead_host_attempts: int = PRAWCORE_ATTEMPTS + 1,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)

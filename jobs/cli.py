@@ -151,7 +151,13 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _echo(quiet: bool) -> Callable[[str], None]:
-    return (lambda _msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
+    """Progress lines on stderr; with --quiet none, and no library log lines either (every
+    error is in the final report and in `runs.errors`)."""
+    if not quiet:
+        return lambda msg: click.echo(msg, err=True)
+    logging.disable(logging.ERROR)
+    click.get_current_context().call_on_close(lambda: logging.disable(logging.NOTSET))
+    return lambda _msg: None
 
 
 def _day(value: Any) -> str | None:

@@ -49,15 +49,28 @@ def test_a_deadline_binds_by_the_run_when_the_run_ends_first():
     assert current() is None
 
 
-def test_a_silent_host_is_given_up_after_two_urls():
+def test_a_silent_host_is_given_up_after_one_url_and_one_more_attempt():
     client = fast_client(timeout=0.2, max_retries=1)
     with SilentHost() as host:
-        for path in ("/a", "/b"):
-            with pytest.raises(HttpError, match="connection failed"):
+        with pytest.raises(HttpError, match=r"connection failed \(ReadTimeout\) \(gave up"):
+            client.get(f"{host.url}/a")  # its whole retry schedule: 2 attempts
+        for path in ("/b", "/c"):
+            with pytest.raises(HttpError, match="left the last 3 attempts unanswered"):
                 client.get(f"{host.url}{path}")
-        with pytest.raises(HttpError, match="left the last 4 attempts unanswered"):
-            client.get(f"{host.url}/c")
-    assert client.requests == 4  # two URLs, two attempts each; nothing for the third
+    assert client.requests == 3  # /b got one attempt, /c none
+
+
+def test_a_slow_url_among_answering_ones_does_not_give_up_the_host():
+    client = fast_client(timeout=0.2, max_retries=1)
+    with Loopback() as server:
+        server.route("/slow", Reply({"late": True}, delay=0.5))
+        server.route("/fast", Reply({"ok": True}))
+        with pytest.raises(HttpError, match="connection failed"):
+            client.get(f"{server.url}/slow")
+        assert client.get_json(f"{server.url}/fast") == {"ok": True}
+        with pytest.raises(HttpError, match="connection failed"):
+            client.get(f"{server.url}/slow")
+        assert client.get_json(f"{server.url}/fast") == {"ok": True}
 
 
 def test_the_deadline_cuts_a_request_to_a_silent_host():
