@@ -131,12 +131,12 @@ def test_empty_subreddit_and_query_lists_are_a_documented_choice(tmp_path):
 
 def test_the_bundled_topics_are_valid_and_keep_their_settings():
     topics = load_topics(DEFAULT_TOPICS)
-    assert topics.reddit == {
+    assert topics.reddit == {  # no replace_more_limit: whole comment trees
         "site": "stablewatch",
         "limit_per_listing": 100,
-        "replace_more_limit": 8,
         "request_budget": 400,
     }
+    assert (topics.source_deadline, topics.run_deadline) == (600, 1200)
     assert [f["kind"] for f in topics.forums] == ["hackernews", "discourse", "feed"]
 
 
