@@ -134,3 +134,61 @@ def test_posts_by_key_finds_stored_posts_only(tmp_path):
         found = store.posts_by_key([("reddit", "p1"), ("reddit", "nope"), ("hn", "p2")])
     assert list(found) == [("reddit", "p1")]
     assert found[("reddit", "p1")]["body"] == "HKMA licences announced"
+
+
+def test_a_version_3_database_is_migrated_keeping_its_runs(tmp_path):
+    """Step 4 rebuilds `runs` (new statuses, comments_unexpanded, pid) in one transaction."""
+    from jobs.schema import MIGRATIONS
+
+    con = sqlite3.connect(tmp_path / "v3.db")
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
+    for version in (1, 2, 3):
+        con.executescript(MIGRATIONS[version])
+        con.execute("INSERT INTO schema_version VALUES (?, '2026-11-01T00:00:00+00:00')",
+                    [version])
+    con.execute("INSERT INTO runs (command, day, started_at, status, errors, rejected, "
+                "rejected_records) VALUES ('daily', '2026-11-01', '2026-11-02T06:30:00+00:00', "
+                "'partial', '[\"e\"]', 1, '[{\"where\": \"a.jsonl:3\"}]')")
+    con.commit()
+    con.close()
+    with Store.open(tmp_path / "v3.db") as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        (old,) = store.recent_runs()
+        assert (old["status"], old["errors"], old["rejected"]) == ("partial", ["e"], 1)
+        assert old["comments_unexpanded"] == 0 and old["pid"] is None
+        new = store.start_run("daily", "2026-11-02")
+        assert new == old["run_id"] + 1  # AUTOINCREMENT carried over
+        store.finish_run(new, "aborted", ["stopped by SIGTERM"])
+        store.db.execute("INSERT INTO runs (command, started_at, status) "
+                         "VALUES ('collect', 'x', 'crashed')")
+        with pytest.raises(sqlite3.IntegrityError):
+            store.db.execute("INSERT INTO runs (command, started_at, status) "
+                             "VALUES ('collect', 'x', 'exploded')")
+
+
+def test_a_schema_step_that_fails_leaves_neither_its_changes_nor_its_version_row(tmp_path):
+    from jobs.schema import MIGRATIONS
+
+    con = sqlite3.connect(tmp_path / "v3.db")
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
+    for version in (1, 2, 3):
+        con.executescript(MIGRATIONS[version])
+        con.execute("INSERT INTO schema_version VALUES (?, 'then')", [version])
+    con.execute("PRAGMA ignore_check_constraints = ON")  # a row step 4 cannot copy
+    con.execute("INSERT INTO runs (command, started_at, status) VALUES ('daily', 'x', 'odd')")
+    con.commit()
+    con.close()
+
+    with pytest.raises(StoreError, match="CHECK constraint failed"):
+        Store.open(tmp_path / "v3.db")  # fails after step 4 created runs_v4
+    con = sqlite3.connect(tmp_path / "v3.db")
+    assert con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 3
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "runs_v4" not in tables and "runs" in tables
+    columns = [r[1] for r in con.execute("PRAGMA table_info(runs)")]
+    assert "comments_unexpanded" not in columns and "rejected" in columns
+    con.execute("DELETE FROM runs WHERE status = 'odd'")
+    con.commit()
+    con.close()
+    with Store.open(tmp_path / "v3.db") as store:
+        assert store.schema_version() == SCHEMA_VERSION
