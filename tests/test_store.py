@@ -136,22 +136,31 @@ def test_posts_by_key_finds_stored_posts_only(tmp_path):
     assert found[("reddit", "p1")]["body"] == "HKMA licences announced"
 
 
-def test_a_version_3_database_is_migrated_keeping_its_runs(tmp_path):
-    """Step 4 rebuilds `runs` (new statuses, comments_unexpanded, pid) in one transaction."""
+def _database_before_the_runs_rebuild(path):
+    """A database at the schema version just before the step that rebuilds `runs`."""
+    from jobs.fts import register_functions
     from jobs.schema import MIGRATIONS
 
-    con = sqlite3.connect(tmp_path / "v3.db")
+    step = next(v for v, sql in MIGRATIONS.items() if "RENAME TO runs" in sql)
+    con = sqlite3.connect(path)
+    register_functions(con)  # the search step fills posts.search_text with them
     con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
-    for version in (1, 2, 3):
+    for version in range(1, step):
         con.executescript(MIGRATIONS[version])
         con.execute("INSERT INTO schema_version VALUES (?, '2026-11-01T00:00:00+00:00')",
                     [version])
+    return con, step
+
+
+def test_an_older_database_is_migrated_keeping_its_runs(tmp_path):
+    """The step that rebuilds `runs` (new statuses, comments_unexpanded, pid) keeps rows."""
+    con, _ = _database_before_the_runs_rebuild(tmp_path / "old.db")
     con.execute("INSERT INTO runs (command, day, started_at, status, errors, rejected, "
                 "rejected_records) VALUES ('daily', '2026-11-01', '2026-11-02T06:30:00+00:00', "
                 "'partial', '[\"e\"]', 1, '[{\"where\": \"a.jsonl:3\"}]')")
     con.commit()
     con.close()
-    with Store.open(tmp_path / "v3.db") as store:
+    with Store.open(tmp_path / "old.db") as store:
         assert store.schema_version() == SCHEMA_VERSION
         (old,) = store.recent_runs()
         assert (old["status"], old["errors"], old["rejected"]) == ("partial", ["e"], 1)
@@ -167,28 +176,22 @@ def test_a_version_3_database_is_migrated_keeping_its_runs(tmp_path):
 
 
 def test_a_schema_step_that_fails_leaves_neither_its_changes_nor_its_version_row(tmp_path):
-    from jobs.schema import MIGRATIONS
-
-    con = sqlite3.connect(tmp_path / "v3.db")
-    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
-    for version in (1, 2, 3):
-        con.executescript(MIGRATIONS[version])
-        con.execute("INSERT INTO schema_version VALUES (?, 'then')", [version])
-    con.execute("PRAGMA ignore_check_constraints = ON")  # a row step 4 cannot copy
+    con, step = _database_before_the_runs_rebuild(tmp_path / "old.db")
+    con.execute("PRAGMA ignore_check_constraints = ON")  # a row the rebuild cannot copy
     con.execute("INSERT INTO runs (command, started_at, status) VALUES ('daily', 'x', 'odd')")
     con.commit()
     con.close()
 
     with pytest.raises(StoreError, match="CHECK constraint failed"):
-        Store.open(tmp_path / "v3.db")  # fails after step 4 created runs_v4
-    con = sqlite3.connect(tmp_path / "v3.db")
-    assert con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 3
+        Store.open(tmp_path / "old.db")  # fails after the step created runs_v<step>
+    con = sqlite3.connect(tmp_path / "old.db")
+    assert con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == step - 1
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert "runs_v4" not in tables and "runs" in tables
+    assert f"runs_v{step}" not in tables and "runs" in tables
     columns = [r[1] for r in con.execute("PRAGMA table_info(runs)")]
     assert "comments_unexpanded" not in columns and "rejected" in columns
     con.execute("DELETE FROM runs WHERE status = 'odd'")
     con.commit()
     con.close()
-    with Store.open(tmp_path / "v3.db") as store:
+    with Store.open(tmp_path / "old.db") as store:
         assert store.schema_version() == SCHEMA_VERSION
