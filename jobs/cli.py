@@ -86,7 +86,7 @@ def _friendly(func: F) -> F:
         except known as exc:
             raise _failure(str(exc)) from exc
         except sqlite3.Error as exc:
-            raise _failure(describe_storage_error(exc, _db_path())) from exc
+            raise _failure(describe_storage_error(exc, _current_db_path())) from exc
         except OSError as exc:  # a file stablewatch writes: config, outbox, chart
             where = f" {exc.filename}" if exc.filename else ""
             raise _failure(f"cannot write{where}: {exc.strerror or exc}") from exc
@@ -104,7 +104,7 @@ def _failure(message: str, code: int = EX_FAILED) -> click.ClickException:
     return error
 
 
-def _db_path() -> str:
+def _current_db_path() -> str:
     ctx = click.get_current_context(silent=True)
     db = ctx.find_root().obj.get("db") if ctx and ctx.obj else None
     return str(Path(db).expanduser().resolve()) if db else "the database"

