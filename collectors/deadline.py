@@ -22,8 +22,14 @@ Clock = Callable[[], float]
 class Deadline:
     """A point in monotonic time; `label` names what it limits in messages ("reddit")."""
 
-    def __init__(self, seconds: float, label: str, *, clock: Clock = time.monotonic,
-                 parent: Deadline | None = None) -> None:
+    def __init__(
+        self,
+        seconds: float,
+        label: str,
+        *,
+        clock: Clock = time.monotonic,
+        parent: Deadline | None = None,
+    ) -> None:
         self.seconds = float(seconds)
         self.label = label
         self._clock = clock

@@ -19,15 +19,27 @@ PR_CAPBSET_DROP = 24
 CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2
 
 
-def run_cli(args: Sequence[Any], *, cwd: Path, preexec: Callable[[], None] | None = None,
-            timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: Sequence[Any],
+    *,
+    cwd: Path,
+    preexec: Callable[[], None] | None = None,
+    timeout: float = 180,
+) -> subprocess.CompletedProcess[str]:
     """`stablewatch ARGS` in a child process; `timeout` only guards against a hang."""
-    return subprocess.run([str(STABLEWATCH), *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, preexec_fn=preexec, timeout=timeout)
+    return subprocess.run(
+        [str(STABLEWATCH), *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        preexec_fn=preexec,
+        timeout=timeout,
+    )
 
 
-def crash_cli(target: str, nth: int, signame: str, args: Sequence[Any], *,
-              cwd: Path) -> subprocess.CompletedProcess[str]:
+def crash_cli(
+    target: str, nth: int, signame: str, args: Sequence[Any], *, cwd: Path
+) -> subprocess.CompletedProcess[str]:
     """`stablewatch ARGS`, receiving `signame` at the `nth` call of `target` (crash_at.py)."""
     command = [sys.executable, str(CRASH_AT), target, str(nth), signame, "--", *map(str, args)]
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)

@@ -19,8 +19,24 @@ from typing import Any
 from reddit_server import FakeReddit, Reply, Seen
 
 BASE = 1795312800  # 2026-11-20T00:00Z, as in tests/fixtures/reddit
-WORDS = ("offshore", "yuan", "stablecoin", "HKMA", "licence", "reserves", "pilot", "CNH",
-         "settlement", "issuer", "rumour", "bank", "token", "Hong", "Kong", "rules")
+WORDS = (
+    "offshore",
+    "yuan",
+    "stablecoin",
+    "HKMA",
+    "licence",
+    "reserves",
+    "pilot",
+    "CNH",
+    "settlement",
+    "issuer",
+    "rumour",
+    "bank",
+    "token",
+    "Hong",
+    "Kong",
+    "rules",
+)
 
 
 @dataclass
@@ -128,14 +144,30 @@ class LargeThread:
     def _more(self, parent: str, ids: list[str]) -> dict[str, Any]:
         depth = 0 if parent == self.root else self.depth[parent] + 1
         count = sum(self.subtree_size(c) for c in ids)
-        return {"kind": "more", "data": {"count": count, "name": f"t1_{ids[0]}", "id": ids[0],
-                                         "parent_id": self._fullname(parent), "depth": depth,
-                                         "children": list(ids)}}
+        return {
+            "kind": "more",
+            "data": {
+                "count": count,
+                "name": f"t1_{ids[0]}",
+                "id": ids[0],
+                "parent_id": self._fullname(parent),
+                "depth": depth,
+                "children": list(ids),
+            },
+        }
 
     def _continue(self, cid: str) -> dict[str, Any]:
-        return {"kind": "more", "data": {"count": 0, "name": "t1__", "id": "_",
-                                         "parent_id": f"t1_{cid}", "depth": self.depth[cid] + 1,
-                                         "children": []}}
+        return {
+            "kind": "more",
+            "data": {
+                "count": 0,
+                "name": "t1__",
+                "id": "_",
+                "parent_id": f"t1_{cid}",
+                "depth": self.depth[cid] + 1,
+                "children": [],
+            },
+        }
 
     def _fullname(self, thing: str) -> str:
         return thing if thing.startswith("t3_") else f"t1_{thing}"
@@ -143,27 +175,50 @@ class LargeThread:
     def _comment(self, cid: str, replies: Any) -> dict[str, Any]:
         rng = random.Random(cid)
         body = " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 14)))
-        return {"kind": "t1", "data": {
-            "id": cid, "name": f"t1_{cid}", "link_id": self.root,
-            "parent_id": self._fullname(self.parent[cid]), "subreddit": "China",
-            "subreddit_id": "t5_china", "body": body, "author": f"user{rng.randint(1, 400)}",
-            "created_utc": float(self.created[cid]), "score": rng.randint(-3, 40),
-            "depth": self.depth[cid], "permalink": f"/r/China/comments/{self.link_id}/_/{cid}/",
-            "edited": False, "stickied": False, "is_submitter": False, "replies": replies}}
+        return {
+            "kind": "t1",
+            "data": {
+                "id": cid,
+                "name": f"t1_{cid}",
+                "link_id": self.root,
+                "parent_id": self._fullname(self.parent[cid]),
+                "subreddit": "China",
+                "subreddit_id": "t5_china",
+                "body": body,
+                "author": f"user{rng.randint(1, 400)}",
+                "created_utc": float(self.created[cid]),
+                "score": rng.randint(-3, 40),
+                "depth": self.depth[cid],
+                "permalink": f"/r/China/comments/{self.link_id}/_/{cid}/",
+                "edited": False,
+                "stickied": False,
+                "is_submitter": False,
+                "replies": replies,
+            },
+        }
 
     def _submission(self) -> dict[str, Any]:
         data = {
-            "id": self.link_id, "name": self.root, "subreddit": "China",
-            "subreddit_id": "t5_china", "title": "Offshore yuan stablecoin: the big thread",
+            "id": self.link_id,
+            "name": self.root,
+            "subreddit": "China",
+            "subreddit_id": "t5_china",
+            "title": "Offshore yuan stablecoin: the big thread",
             "selftext": "Everything about the offshore yuan stablecoin pilot in one place.",
-            "author": "harbour_quant", "created_utc": float(BASE), "score": 2414,
-            "num_comments": self.total, "permalink": f"/r/China/comments/{self.link_id}/big/",
+            "author": "harbour_quant",
+            "created_utc": float(BASE),
+            "score": 2414,
+            "num_comments": self.total,
+            "permalink": f"/r/China/comments/{self.link_id}/big/",
             "url": f"https://www.reddit.com/r/China/comments/{self.link_id}/big/",
-            "is_self": True, "removed_by_category": None,
+            "is_self": True,
+            "removed_by_category": None,
         }
         return self._listing([{"kind": "t3", "data": data}])
 
     @staticmethod
     def _listing(children: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"kind": "Listing", "data": {"after": None, "before": None,
-                                            "dist": len(children), "children": children}}
+        return {
+            "kind": "Listing",
+            "data": {"after": None, "before": None, "dist": len(children), "children": children},
+        }

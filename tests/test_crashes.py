@@ -27,8 +27,20 @@ from jobs.schema import SCHEMA_VERSION
 from tests.conftest import configure_db
 
 DAY = "2026-03-03"  # the newest day of the archive below: what `daily --archive` summarizes
-WORDS = ["HKMA", "licence", "offshore yuan", "stablecoin", "pilot", "reserves", "rumour",
-         "bank", "e-CNY", "issuer", "ban", "fees"]
+WORDS = [
+    "HKMA",
+    "licence",
+    "offshore yuan",
+    "stablecoin",
+    "pilot",
+    "reserves",
+    "rumour",
+    "bank",
+    "e-CNY",
+    "issuer",
+    "ban",
+    "fees",
+]
 
 
 @pytest.fixture(scope="module")
@@ -39,13 +51,20 @@ def archive(tmp_path_factory) -> Path:
         day, hour = 1 + i // 100, (i % 100) // 5
         words = " ".join(WORDS[(i * k) % len(WORDS)] for k in (1, 3, 5, 7))
         thread = f"p{i - i % 5}"
-        lines.append(json.dumps({
-            "source": "forum", "id": f"p{i}", "thread_id": thread,
-            "parent_id": None if i % 5 == 0 else thread, "author": f"user{i % 17}",
-            "created_utc": f"2026-03-0{day}T{hour:02d}:{i % 60:02d}:00Z",
-            "title": f"Note {i} on {words}" if i % 5 == 0 else None,
-            "body": f"Post {i}: {words}, said user{i % 17}.",
-        }))
+        lines.append(
+            json.dumps(
+                {
+                    "source": "forum",
+                    "id": f"p{i}",
+                    "thread_id": thread,
+                    "parent_id": None if i % 5 == 0 else thread,
+                    "author": f"user{i % 17}",
+                    "created_utc": f"2026-03-0{day}T{hour:02d}:{i % 60:02d}:00Z",
+                    "title": f"Note {i} on {words}" if i % 5 == 0 else None,
+                    "body": f"Post {i}: {words}, said user{i % 17}.",
+                }
+            )
+        )
     path = tmp_path_factory.mktemp("crash-archive") / "posts.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -55,10 +74,16 @@ def snapshot(db: Path) -> dict[str, Any]:
     """Everything a run produces, without the times it was produced at."""
     summaries = rows(db, "SELECT * FROM daily_summary ORDER BY day, topic")
     return {
-        "posts": rows(db, "SELECT source, post_id, thread_id, parent_id, kind, title, body, "
-                          "topic, day, content_hash FROM posts ORDER BY source, post_id"),
-        "scores": rows(db, "SELECT source, post_id, model_id, content_hash, relevant, stance, "
-                           "speculative FROM scores ORDER BY source, post_id"),
+        "posts": rows(
+            db,
+            "SELECT source, post_id, thread_id, parent_id, kind, title, body, "
+            "topic, day, content_hash FROM posts ORDER BY source, post_id",
+        ),
+        "scores": rows(
+            db,
+            "SELECT source, post_id, model_id, content_hash, relevant, stance, "
+            "speculative FROM scores ORDER BY source, post_id",
+        ),
         "cursors": rows(db, "SELECT collector, key, value FROM cursors ORDER BY key"),
         "summaries": [{k: v for k, v in r.items() if k != "computed_at"} for r in summaries],
         "digest": rows(db, "SELECT day, subject, body_hash FROM digests"),
@@ -71,8 +96,9 @@ def clean(archive: Path, tiny_model_dir: Path, tmp_path_factory) -> dict[str, An
     from jobs.pipeline import run_daily
 
     folder = tmp_path_factory.mktemp("clean")
-    settings = Settings(db_path=folder / "sw.db", model_dir=tiny_model_dir,
-                        outbox=folder / "outbox")
+    settings = Settings(
+        db_path=folder / "sw.db", model_dir=tiny_model_dir, outbox=folder / "outbox"
+    )
     run_daily(settings, archives=[archive], send=False)
     return snapshot(settings.db_path)
 
@@ -105,7 +131,8 @@ def test_a_run_stopped_at_each_stage_in_turn_then_rerun_ends_as_a_clean_run(
     stopped = crash_cli("jobs.store:Store.save_summaries", 1, "SIGTERM", daily, cwd=tmp_path)
     assert stopped.returncode == 143
     assert stopped.stderr.strip() == (
-        "stablewatch: stopped by SIGTERM; a run in progress is marked aborted")
+        "stablewatch: stopped by SIGTERM; a run in progress is marked aborted"
+    )
     assert statuses(db) == ["crashed", "crashed", "aborted"]
 
     rerun = run_cli(daily, cwd=tmp_path)
@@ -134,11 +161,14 @@ deadline = {deadline}
 
 def test_sigterm_while_waiting_on_a_host_that_never_answers(tmp_path):
     with SilentHost() as host:
-        db = configure_db(tmp_path, DEFAULT_MODEL_DIR,
-                          FORUM.format(url=host.url, deadline=300))
-        proc = subprocess.Popen([str(STABLEWATCH), "--db", str(db), "daily", "--source",
-                                 "hackernews", "--no-send"], cwd=tmp_path, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        db = configure_db(tmp_path, DEFAULT_MODEL_DIR, FORUM.format(url=host.url, deadline=300))
+        proc = subprocess.Popen(
+            [str(STABLEWATCH), "--db", str(db), "daily", "--source", "hackernews", "--no-send"],
+            cwd=tmp_path,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         try:
             while host.connections == 0 and proc.poll() is None:
                 time.sleep(0.05)  # until the first request is out and hanging
@@ -156,8 +186,10 @@ def test_first_opens_racing_each_other_migrate_once(tmp_path):
     """What `digest` racing a first `daily` did: UNIQUE constraint failed on schema_version."""
     db = tmp_path / "race.db"
     code = f"from jobs.store import Store; Store.open({str(db)!r}).close()"
-    procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
-             for _ in range(6)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * 6, errors
     versions = [r["version"] for r in rows(db, "SELECT version FROM schema_version")]

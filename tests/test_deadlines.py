@@ -21,8 +21,16 @@ from tests.conftest import configure_db
 
 @pytest.mark.parametrize(
     ("header", "seconds"),
-    [("7", 7.0), ("0.25", 0.25), (" 3 ", 3.0), ("-4", 0.0), ("", None), (None, None),
-     ("soon", None), ("nan", None)],
+    [
+        ("7", 7.0),
+        ("0.25", 0.25),
+        (" 3 ", 3.0),
+        ("-4", 0.0),
+        ("", None),
+        (None, None),
+        ("soon", None),
+        ("nan", None),
+    ],
 )
 def test_retry_after_values(header, seconds):
     assert retry_after_seconds(header) == seconds
@@ -116,9 +124,22 @@ deadline = 2
 def test_daily_with_a_host_that_never_answers_ends_within_its_deadlines(tmp_path):
     with SilentHost() as host:
         db = configure_db(tmp_path, DEFAULT_MODEL_DIR, FORUMS.format(url=host.url))
-        result = run_cli(["--db", db, "daily", "--date", "2026-11-20", "--no-send",
-                          "--source", "hackernews", "--source", "feed"],
-                         cwd=tmp_path, timeout=90)
+        result = run_cli(
+            [
+                "--db",
+                db,
+                "daily",
+                "--date",
+                "2026-11-20",
+                "--no-send",
+                "--source",
+                "hackernews",
+                "--source",
+                "feed",
+            ],
+            cwd=tmp_path,
+            timeout=90,
+        )
 
     assert result.returncode == 2, result.stderr  # finished; every source failed
     (run,) = rows(db, "SELECT status, errors, missing_data FROM runs")

@@ -66,32 +66,57 @@ print(json.dumps({"exit": code, "model": scorer.model_id, "scores": len(scores),
 
 
 def run(*args, **kwargs) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(a) for a in args], capture_output=True, text=True,
-                          timeout=600, **kwargs)
+    return subprocess.run(
+        [str(a) for a in args], capture_output=True, text=True, timeout=600, **kwargs
+    )
 
 
 @pytest.mark.slow
 def test_the_installed_wheel_works_from_another_directory(tmp_path):
     source = tmp_path / "source"  # a copy: building writes build/ and *.egg-info beside it
     for name in ("collectors", "classifier", "jobs", "data"):
-        shutil.copytree(REPO / name, source / name,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(
+            REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO / name, source / name)
     dist = tmp_path / "dist"
-    build = run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                "--no-build-isolation", "-w", dist, source)
+    build = run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "-q",
+        "--no-deps",
+        "--no-build-isolation",
+        "-w",
+        dist,
+        source,
+    )
     assert build.returncode == 0, build.stderr
     (wheel,) = dist.glob("stablewatch-*.whl")
 
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", "--without-pip", venv).check_returncode()
     python = venv / "bin" / "python"
-    site = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"
-                    ).stdout.strip())
+    site = Path(
+        run(
+            python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+        ).stdout.strip()
+    )
     (site / "borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    install = run(sys.executable, "-m", "pip", "--python", python, "install", "-q",
-                  "--no-deps", "--no-index", wheel)
+    install = run(
+        sys.executable,
+        "-m",
+        "pip",
+        "--python",
+        python,
+        "install",
+        "-q",
+        "--no-deps",
+        "--no-index",
+        wheel,
+    )
     assert install.returncode == 0, install.stderr
 
     elsewhere = tmp_path / "elsewhere"
@@ -99,8 +124,7 @@ def test_the_installed_wheel_works_from_another_directory(tmp_path):
     version = run(venv / "bin" / "stablewatch", "--version", cwd=elsewhere)
     assert version.returncode == 0 and "stablewatch, version" in version.stdout
     db = tmp_path / "x" / "db"
-    probe = run(python, "-c", PROBE, "--db", db, "collect", "--sample", "--quiet",
-                cwd=elsewhere)
+    probe = run(python, "-c", PROBE, "--db", db, "collect", "--sample", "--quiet", cwd=elsewhere)
     assert probe.returncode == 0, probe.stderr
     *output, last = probe.stdout.strip().splitlines()
     report = json.loads(last)
@@ -109,8 +133,9 @@ def test_the_installed_wheel_works_from_another_directory(tmp_path):
     assert report["undeclared"] == []  # every imported distribution is declared
     assert report["jobs"].startswith(str(site)) and report["data"].startswith(str(site))
 
-    digest = run(venv / "bin" / "stablewatch", "--db", db, "digest", "--date", "2026-11-19",
-                 cwd=elsewhere)
+    digest = run(
+        venv / "bin" / "stablewatch", "--db", db, "digest", "--date", "2026-11-19", cwd=elsewhere
+    )
     assert digest.returncode == 0, digest.stderr
     assert (tmp_path / "x" / "outbox" / "stablewatch-2026-11-19.eml").exists()
 
@@ -126,8 +151,18 @@ def test_a_missing_backbone_package_is_one_line_naming_the_install_command(
         "from jobs.cli import cli; cli.main(sys.argv[1:], prog_name='stablewatch')"
     )
     labelled = REPO / "tests" / "fixtures" / "train_tiny" / "tiny.jsonl"
-    result = run(sys.executable, "-c", code, "--db", tmp_path / "sw.db", "eval", labelled,
-                 "--model", tiny_model_dir, cwd=tmp_path)
+    result = run(
+        sys.executable,
+        "-c",
+        code,
+        "--db",
+        tmp_path / "sw.db",
+        "eval",
+        labelled,
+        "--model",
+        tiny_model_dir,
+        cwd=tmp_path,
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     (line,) = [x for x in result.stderr.splitlines() if x.strip()]

@@ -104,7 +104,8 @@ def test_a_500_storm_costs_three_requests_per_url(fake: FakeReddit) -> None:
     harvests = harvest_all(settings_for(fake, subreddits=["HongKong", "China"]))
 
     assert harvests["r/HongKong/new"].error == (
-        "r/HongKong/new/: ServerError (HTTP 500) after 3 attempts")
+        "r/HongKong/new/: ServerError (HTTP 500) after 3 attempts"
+    )
     assert len(fake.requests_to(r"^/r/hongkong/new")) == 3
     assert harvests["r/China/new"].error is None
 
@@ -114,7 +115,8 @@ def test_a_429_storm_is_retried_by_stablewatch_only(fake: FakeReddit) -> None:
     harvests = harvest_all(settings_for(fake, subreddits=["HongKong", "China"]))
 
     assert harvests["r/HongKong/new"].error == (
-        "r/HongKong/new/: TooManyRequests (HTTP 429) after 3 attempts")
+        "r/HongKong/new/: TooManyRequests (HTTP 429) after 3 attempts"
+    )
     assert len(fake.requests_to(r"^/r/hongkong/new")) == 3  # retries=2, prawcore adds none
     assert harvests["r/China/new"].error is None
 
@@ -138,10 +140,17 @@ def test_malformed_json_from_the_token_endpoint_is_one_error_naming_the_token_re
 def test_a_host_that_never_answers_is_given_up_after_one_url_and_one_more_attempt() -> None:
     with SilentHost() as host:
         settings = RedditSettings(
-            subreddits=["China", "HongKong", "Bitcoin"], queries=["yuan stablecoin"],
-            keywords=["yuan"], site=None, client_id="id", client_secret="secret",
-            user_agent="stablewatch-tests/0.1", oauth_url=host.url, reddit_url=host.url,
-            timeout=0.2, max_sleep=0.0,
+            subreddits=["China", "HongKong", "Bitcoin"],
+            queries=["yuan stablecoin"],
+            keywords=["yuan"],
+            site=None,
+            client_id="id",
+            client_secret="secret",
+            user_agent="stablewatch-tests/0.1",
+            oauth_url=host.url,
+            reddit_url=host.url,
+            timeout=0.2,
+            max_sleep=0.0,
         )
         harvests = list(harvest_all(settings).values())
 
@@ -154,9 +163,15 @@ def test_a_host_that_never_answers_is_given_up_after_one_url_and_one_more_attemp
 def test_a_deadline_ends_a_hung_reddit_and_later_keys_send_nothing() -> None:
     with SilentHost() as host, deadline_scope(Deadline(0.5, "reddit")):
         settings = RedditSettings(
-            subreddits=["China", "HongKong"], queries=["yuan stablecoin"], keywords=["yuan"],
-            site=None, client_id="id", client_secret="secret",
-            user_agent="stablewatch-tests/0.1", oauth_url=host.url, reddit_url=host.url,
+            subreddits=["China", "HongKong"],
+            queries=["yuan stablecoin"],
+            keywords=["yuan"],
+            site=None,
+            client_id="id",
+            client_secret="secret",
+            user_agent="stablewatch-tests/0.1",
+            oauth_url=host.url,
+            reddit_url=host.url,
             max_sleep=0.0,  # the default 16 s timeout is cut to what the deadline leaves
         )
         harvests = list(harvest_all(settings).values())
@@ -195,13 +210,11 @@ def test_comments_left_by_the_budget_are_stored_in_runs_and_shown_by_status(
 ) -> None:
     fake, thread = big
     db = configure_db(tmp_path, tmp_path / "no-model", TOPICS.format(url=fake.url))
-    result = CliRunner().invoke(cli, ["--db", str(db), "collect", "--source", "reddit",
-                                      "--quiet"])
+    result = CliRunner().invoke(cli, ["--db", str(db), "collect", "--source", "reddit", "--quiet"])
     assert result.exit_code == 2, result.output  # the budget ran out: partial
     with Store.open(db) as store:
         (run,) = store.recent_runs()
-        stored = store.db.execute("SELECT COUNT(*) FROM posts WHERE kind = 'comment'"
-                                  ).fetchone()[0]
+        stored = store.db.execute("SELECT COUNT(*) FROM posts WHERE kind = 'comment'").fetchone()[0]
     assert run["command"] == "collect" and run["status"] == "partial"
     assert run["comments_unexpanded"] == thread.total - stored > 0
     assert f"{run['comments_unexpanded']} comments left unexpanded" in result.output
@@ -210,13 +223,10 @@ def test_comments_left_by_the_budget_are_stored_in_runs_and_shown_by_status(
     assert "error: reddit r/China/new: request budget of 20 requests exhausted" in status.output
 
 
-def test_collect_with_a_broken_token_endpoint_prints_one_line(
-    fake, tmp_path, reddit_env
-) -> None:
+def test_collect_with_a_broken_token_endpoint_prints_one_line(fake, tmp_path, reddit_env) -> None:
     fake.fail(r"^/api/v1/access_token", NOT_JSON, NOT_JSON, NOT_JSON)
     db = configure_db(tmp_path, tmp_path / "no-model", TOPICS.format(url=fake.url))
-    result = CliRunner().invoke(cli, ["--db", str(db), "collect", "--source", "reddit",
-                                      "--quiet"])
+    result = CliRunner().invoke(cli, ["--db", str(db), "collect", "--source", "reddit", "--quiet"])
     assert result.exit_code == 2
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "Reddit token request POST" in errors[0]

@@ -24,8 +24,9 @@ print("loaded:", sorted(m for m in {HEAVY!r} if m in sys.modules), "exit:", code
 
 
 def loaded_by(*args: str, cwd) -> str:
-    result = subprocess.run([sys.executable, "-c", REPORT, *args], cwd=cwd, text=True,
-                            capture_output=True, timeout=180)
+    result = subprocess.run(
+        [sys.executable, "-c", REPORT, *args], cwd=cwd, text=True, capture_output=True, timeout=180
+    )
     return result.stdout.strip().splitlines()[-1]
 
 
@@ -36,14 +37,18 @@ def db(tmp_path):
 
 def test_collect_status_and_digest_do_not_import_torch(db, tmp_path):
     assert loaded_by("--db", db, "collect", "--sample", "--quiet", cwd=tmp_path) == (
-        "loaded: [] exit: 0")
+        "loaded: [] exit: 0"
+    )
     assert loaded_by("--db", db, "status", cwd=tmp_path) == "loaded: [] exit: 0"
-    assert loaded_by("--db", db, "digest", "--date", "2026-11-19", "--print", "text",
-                     cwd=tmp_path) == "loaded: [] exit: 0"
+    assert (
+        loaded_by("--db", db, "digest", "--date", "2026-11-19", "--print", "text", cwd=tmp_path)
+        == "loaded: [] exit: 0"
+    )
 
 
 def test_the_check_sees_torch_when_the_scorer_is_imported(tmp_path):
     code = f"import sys, classifier.scorer; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, text=True,
-                         capture_output=True, timeout=180).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, text=True, capture_output=True, timeout=180
+    ).stdout
     assert "'torch'" in out and "'classifier.scorer'" in out

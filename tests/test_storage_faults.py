@@ -82,8 +82,9 @@ def test_a_damaged_database_file_is_one_line_for_every_command(db: Path) -> None
 
 def _read_only(folder: Path) -> None:
     folder.chmod(0o555)
-    probe = subprocess.run(["touch", str(folder / "probe")], preexec_fn=without_write_override,
-                           capture_output=True)
+    probe = subprocess.run(
+        ["touch", str(folder / "probe")], preexec_fn=without_write_override, capture_output=True
+    )
     if probe.returncode == 0:
         folder.chmod(0o755)
         pytest.skip("this user can write read-only folders here")
@@ -94,10 +95,12 @@ def test_a_read_only_folder_is_one_line_and_status_still_reads(db: Path) -> None
     folder = db.parent
     _read_only(folder)
     try:
-        collect = run_cli(["--db", db, "collect", "--sample"], cwd=folder,
-                          preexec=without_write_override)
-        new = run_cli(["--db", folder / "new" / "sw.db", "init"], cwd=folder,
-                      preexec=without_write_override)
+        collect = run_cli(
+            ["--db", db, "collect", "--sample"], cwd=folder, preexec=without_write_override
+        )
+        new = run_cli(
+            ["--db", folder / "new" / "sw.db", "init"], cwd=folder, preexec=without_write_override
+        )
         status = run_cli(["--db", db, "status"], cwd=folder, preexec=without_write_override)
     finally:
         folder.chmod(0o755)
