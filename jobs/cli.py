@@ -67,6 +67,7 @@ def _friendly(func: F) -> F:
         from jobs.digest import DigestError
         from jobs.lock import AlreadyRunning, LockUnavailable
         from jobs.pipeline import SourceError
+        from jobs.ray_engine import RayUnavailable
         from jobs.store import StoreError, describe_storage_error
 
         known = (
@@ -78,6 +79,7 @@ def _friendly(func: F) -> F:
             BackboneUnavailable,
             ArchiveError,
             DigestError,
+            RayUnavailable,
         )
         try:
             return func(*args, **kwargs)
@@ -318,14 +320,29 @@ def collect(
 
 
 @cli.command()
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local",
+              show_default=True,
+              help="Score in this process, or fan out over a Ray cluster (pip install "
+                   "'stablewatch[ray]'; see docs/scale.md).")
+@click.option("--address", default=None,
+              help="Ray cluster to join with --engine ray (auto, HOST:6379, ray://HOST:10001). "
+                   "Default: start a local one.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Scorer actors with --engine ray (default: one per CPU of the cluster).")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Score at most this many texts now (a backfill in steps).")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @click.pass_context
 @_friendly
-def score(ctx: click.Context, quiet: bool) -> None:
+def score(ctx: click.Context, engine: str, address: str | None, workers: int | None,
+          limit: int | None, quiet: bool) -> None:
     """Score every stored post that has no score for the current model."""
     from jobs.pipeline import run_score
 
-    model_id, scored, reused = run_score(_settings(ctx), _echo(quiet))
+    if engine != "ray" and (address or workers):
+        raise click.UsageError("--address and --workers need --engine ray")
+    model_id, scored, reused = run_score(_settings(ctx), _echo(quiet), engine=engine,
+                                         address=address, workers=workers, limit=limit)
     click.echo(f"scored {scored} texts with {model_id} ({reused} reused from identical texts)")
 
 

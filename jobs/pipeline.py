@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +17,7 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from classifier.scores import Scores
 from collectors.archive import read_archive
 from collectors.cursors import parse_cursor
 from collectors.deadline import Deadline, deadline_scope
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
     from classifier.scorer import Scorer
 
 Echo = Callable[[str], None]
-SCORE_CHUNK = 256
+SCORE_CHUNK = 256  # texts per call to the local scorer
+SCORE_PAGE = 5000  # pending posts read from SQLite at a time
 
 
 def _quiet(_: str) -> None:
@@ -172,45 +174,109 @@ def _harvests(collector: Collector, cursors: dict[str, str], since: datetime,
         yield harvest
 
 
+ScoredChunk = list[tuple[dict[str, Any], Scores]]
+# A scoring engine takes the rows to score (dicts with source, post_id, content_hash, title
+# and body; each text distinct) and yields (row, Scores) chunks as they are done, in any
+# order. The caller stores each chunk: SQLite keeps a single writer whatever the engine.
+ScoreEngine = Callable[[Iterator[dict[str, Any]]], Iterator[ScoredChunk]]
+
+
+def local_engine(get_scorer: Callable[[], Scorer], model_id: str,
+                 echo: Echo = _quiet) -> ScoreEngine:
+    """Score in this process, SCORE_CHUNK texts at a time; the model loads on first use."""
+
+    def run(rows: Iterator[dict[str, Any]]) -> Iterator[ScoredChunk]:
+        scorer: Scorer | None = None
+        for chunk in batched(rows, SCORE_CHUNK):
+            if scorer is None:
+                echo("loading classifier")
+                scorer = get_scorer()
+                check_model_id(scorer.model_id, model_id)
+            yield list(zip(chunk, scorer.score([post_text(r) for r in chunk]), strict=True))
+
+    return run
+
+
+def check_model_id(loaded: str, expected: str) -> None:
+    if loaded != expected:
+        raise RuntimeError(
+            f"loaded model {loaded} but meta.json names {expected}; retrain the heads"
+        )
+
+
 def score(
     store: Store,
     model_id: str,
-    get_scorer: Callable[[], Scorer],
+    get_scorer: Callable[[], Scorer] | None = None,
     echo: Echo = _quiet,
+    engine: ScoreEngine | None = None,
+    limit: int | None = None,
 ) -> tuple[int, int]:
     """Score posts that lack a score for `model_id` on their current text.
 
-    Identical texts already scored under the same model are copied, not rescored. The
-    model is loaded only when something needs scoring. Returns (scored, reused).
+    Pending posts are read a page at a time. A text already scored under the same model
+    (an identical text, in this run or an earlier one) is copied, not rescored; the rest go
+    to ``engine`` (default: this process) and each chunk of results is stored as it
+    arrives. ``limit`` caps how many texts are scored. Returns (scored, reused).
     """
-    pending = store.unscored(model_id)
+    pending = store.count_unscored(model_id)
     if not pending:
         return 0, 0
-    cached = store.cached_scores((p["content_hash"] for p in pending), model_id)
-    reused = [
-        dict(cached[p["content_hash"]], source=p["source"], post_id=p["post_id"])
-        for p in pending
-        if p["content_hash"] in cached
-    ]
-    if reused:
-        store.save_score_rows(reused)
-    todo = [p for p in pending if p["content_hash"] not in cached]
-    if not todo:
-        return 0, len(reused)
-    echo(f"loading classifier for {len(todo)} texts")
-    scorer = get_scorer()
-    if scorer.model_id != model_id:
-        raise RuntimeError(
-            f"loaded model {scorer.model_id} but meta.json names {model_id}; retrain the heads"
-        )
-    done = 0
-    for i in range(0, len(todo), SCORE_CHUNK):
-        chunk = todo[i : i + SCORE_CHUNK]
-        texts = [post_text(p) for p in chunk]
-        store.save_scores(list(zip(chunk, scorer.score(texts), strict=True)))
-        done += len(chunk)
-        echo(f"scored {done}/{len(todo)}")
-    return done, len(reused)
+    if engine is None:
+        if get_scorer is None:
+            raise ValueError("score() needs get_scorer or an engine")
+        engine = local_engine(get_scorer, model_id, echo)
+    echo(f"{pending} texts without a score for {model_id}")
+    waiting: dict[str, list[dict[str, Any]]] = {}  # content hash -> identical texts' rows
+    reused = 0
+
+    def todo() -> Iterator[dict[str, Any]]:
+        nonlocal reused
+        sent = 0
+        for page in store.unscored_pages(model_id, SCORE_PAGE):
+            cached = store.cached_scores(
+                (p["content_hash"] for p in page if p["content_hash"] not in waiting), model_id)
+            copies, fresh = [], []
+            for row in page:  # every twin in the page is known before any row is yielded
+                digest = row["content_hash"]
+                if digest in cached:
+                    copies.append(dict(cached[digest], source=row["source"],
+                                       post_id=row["post_id"]))
+                elif digest in waiting:
+                    waiting[digest].append(row)
+                elif limit is None or sent < limit:
+                    waiting[digest] = []
+                    fresh.append(row)
+                    sent += 1
+            if copies:
+                store.save_score_rows(copies)
+                reused += len(copies)
+            yield from fresh
+            if limit is not None and sent >= limit:
+                return
+
+    scored = 0
+    for chunk in engine(todo()):
+        store.save_scores(chunk)
+        twins = [(twin, s) for row, s in chunk for twin in waiting.pop(row["content_hash"], [])]
+        if twins:
+            store.save_scores(twins)
+            reused += len(twins)
+        scored += len(chunk)
+        echo(f"scored {scored} ({scored + reused}/{pending} pending)")
+    return scored, reused
+
+
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Lists of ``size`` items (the last may be shorter) from any iterable."""
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def post_text(row: dict[str, Any]) -> str:
@@ -306,11 +372,30 @@ def run_collect(
     return report
 
 
-def run_score(settings: Settings, echo: Echo = _quiet) -> tuple[str, int, int]:
-    """Score only. Returns (model id, scored, reused)."""
+ENGINES = ("local", "ray")
+
+
+def run_score(
+    settings: Settings,
+    echo: Echo = _quiet,
+    engine: str = "local",
+    address: str | None = None,
+    workers: int | None = None,
+    limit: int | None = None,
+) -> tuple[str, int, int]:
+    """Score only, in this process (``engine='local'``) or on a Ray cluster (``'ray'``, at
+    ``address``; default: a local one). Returns (model id, scored, reused)."""
     model_id = model_id_of(settings.model_dir)
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    chosen: ScoreEngine | None = None
+    if engine == "ray":
+        from jobs.ray_engine import ray_engine
+
+        chosen = ray_engine(settings, model_id, address=address, workers=workers, echo=echo)
     with run_lock(settings.db_path), Store.open(settings.db_path) as store:
-        scored, reused = score(store, model_id, lambda: load_scorer(settings), echo)
+        scored, reused = score(store, model_id, lambda: load_scorer(settings), echo,
+                               engine=chosen, limit=limit)
     return model_id, scored, reused
 
 

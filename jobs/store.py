@@ -254,6 +254,37 @@ class Store:
             sql += f" LIMIT {int(limit)}"
         return list(self.db.query(sql, [model_id]))
 
+    def count_unscored(self, model_id: str) -> int:
+        """How many posts `unscored` would return."""
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM posts p LEFT JOIN scores s ON s.source = p.source "
+            "AND s.post_id = p.post_id AND s.model_id = ? "
+            "WHERE s.post_id IS NULL OR s.content_hash != p.content_hash",
+            [model_id],
+        ).fetchone()
+        return int(row[0])
+
+    def unscored_pages(self, model_id: str, size: int) -> Iterator[list[dict[str, Any]]]:
+        """`unscored` in pages of at most ``size`` rows, in storage order (keyset paging on
+        rowid, so a backfill of any size is read a page at a time and scores written
+        between pages do not shift the pages still to come)."""
+        sql = (
+            "SELECT p.rowid AS _rowid, p.source, p.post_id, p.title, p.body, p.content_hash "
+            "FROM posts p LEFT JOIN scores s ON s.source = p.source "
+            "AND s.post_id = p.post_id AND s.model_id = ? "
+            "WHERE p.rowid > ? AND (s.post_id IS NULL OR s.content_hash != p.content_hash) "
+            "ORDER BY p.rowid LIMIT ?"
+        )
+        last = 0
+        while True:
+            page = list(self.db.query(sql, [model_id, last, size]))
+            if not page:
+                return
+            last = page[-1].pop("_rowid")
+            for row in page:
+                row.pop("_rowid", None)
+            yield page
+
     def cached_scores(self, hashes: Iterable[str], model_id: str) -> dict[str, dict[str, Any]]:
         """Earlier scores for identical texts under the same model, by content hash."""
         found: dict[str, dict[str, Any]] = {}

