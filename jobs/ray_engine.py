@@ -26,8 +26,11 @@ from classifier.scores import Scores
 from jobs.config import Settings
 from jobs.pipeline import Echo, ScoredChunk, ScoreEngine, batched, check_model_id, post_text
 
-PAGE_ROWS = 2000  # rows per object-store block the driver puts
-BATCH_ROWS = 256  # texts per actor call (the scorer batches and length-sorts within it)
+PAGE_ROWS = 5000  # rows the driver takes from the pending rows at a time
+# texts per block and actor call (the scorer length-sorts and batches within it, as the
+# local engine does with SCORE_CHUNK); a smaller job is split evenly over the actors
+BLOCK_ROWS = 1024
+MIN_BLOCK_ROWS = 32
 KEY_COLUMNS = ("source", "post_id", "content_hash")
 SCORE_COLUMNS = ("relevance", "p_supportive", "p_neutral", "p_opposed", "speculation")
 
@@ -124,27 +127,31 @@ def ray_engine(
             ctx = ray.data.DataContext.get_current()
             ctx.enable_progress_bars = False
             ctx.print_on_execution_start = False
+            pool = workers or max(1, int(ray.cluster_resources().get("CPU", 1)) // worker_cpus)
+            block = BLOCK_ROWS
+            if len(first) < PAGE_ROWS:  # the whole job is in hand: one block per actor
+                block = max(MIN_BLOCK_ROWS, min(BLOCK_ROWS, -(-len(first) // pool)))
             refs, total = [], 0
             for page in itertools.chain([first], pages):
-                for chunk in batched(page, BATCH_ROWS):  # one block per actor call
+                for chunk in batched(page, block):
                     table = pa.table({**{c: [r[c] for r in chunk] for c in KEY_COLUMNS},
                                       "text": [post_text(r) for r in chunk]})
                     refs.append(ray.put(table))
                 total += len(page)
+            pool = max(1, min(pool, len(refs)))
+            echo(f"scoring {total} texts on Ray: {pool} actor(s) x {worker_cpus} CPU, "
+                 f"{len(refs)} blocks")
             artefact_ref = ray.put(artefact)
-            pool = workers or max(1, int(ray.cluster_resources().get("CPU", 1)) // worker_cpus)
-            pool = max(1, min(pool, -(-total // BATCH_ROWS)))
-            echo(f"scoring {total} texts on Ray: {pool} actor(s) x {worker_cpus} CPU")
             results = ray.data.from_arrow_refs(refs).map_batches(
                 ScoreActor,
-                batch_size=BATCH_ROWS,
+                batch_size=block,
                 batch_format="numpy",
                 compute=ray.data.ActorPoolStrategy(size=pool),
                 num_cpus=worker_cpus,
                 fn_constructor_kwargs={"artefact": [artefact_ref], "backbone": settings.backbone,
                                        "model_id": model_id, "threads": worker_cpus},
             )
-            for batch in results.iter_batches(batch_size=BATCH_ROWS, batch_format="numpy"):
+            for batch in results.iter_batches(batch_size=None, batch_format="numpy"):
                 yield _scored_rows(batch, model_id)
         finally:
             if started:

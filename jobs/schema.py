@@ -5,7 +5,7 @@ docs/schema.md describes every column for analysts; keep the two in step.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -253,6 +253,11 @@ INSERT INTO runs_v5 (run_id, command, day, started_at, finished_at, status, coll
            rejected, rejected_records FROM runs;
 DROP TABLE runs;
 ALTER TABLE runs_v5 RENAME TO runs;
+""",
+    # indexes for the analysts' typical queries over a year of posts (docs/scale.md)
+    6: """
+CREATE INDEX IF NOT EXISTS idx_posts_author ON posts (author, created_at);
+CREATE INDEX IF NOT EXISTS idx_posts_community_day ON posts (community, day);
 """,
 }
 
