@@ -6,6 +6,7 @@ status, digest) start without them.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,22 @@ def model_id_of(model_dir: Path) -> str:
     return str(read_meta(model_dir)["model_id"])
 
 
+def scoring_threads(cores: int | None = None, load: float | None = None) -> int:
+    """Torch threads to score with: STABLEWATCH_THREADS when set, else the cores that other
+    processes leave idle (cores minus the whole cores the 1-minute load average keeps
+    busy), at least 1. Threads that wait on busy cores cost more than they give: under a
+    load of 8 on 2 cores, 2 threads scored 3.3 texts/s and 1 thread 16 (docs/scale.md)."""
+    if os.environ.get("STABLEWATCH_THREADS", "").strip():
+        return max(1, int(os.environ["STABLEWATCH_THREADS"]))
+    cores = cores or os.cpu_count() or 1
+    load = os.getloadavg()[0] if load is None else load
+    return max(1, min(cores, cores - int(load)))
+
+
 def load_scorer(settings: Settings) -> Scorer:
+    from classifier.encoder import configure_threads
     from classifier.scorer import Scorer
 
-    return Scorer.load(settings.model_dir, backbone=settings.backbone)
+    scorer = Scorer.load(settings.model_dir, backbone=settings.backbone)
+    scorer.encoder.threads = configure_threads(scoring_threads())
+    return scorer

@@ -87,3 +87,13 @@ def test_analyst_queries_use_an_index(tmp_path, name, index):
               "source": "reddit", "thread_id": "x", "author": "alice", "community": "r/China"}
     plan = " ".join(r[3] for r in con.execute("EXPLAIN QUERY PLAN " + QUERIES[name], params))
     assert index in plan and "SCAN posts" not in plan
+
+
+@pytest.mark.parametrize("load, threads", [(0.3, 2), (0.99, 2), (1.2, 1), (9.0, 1)])
+def test_scoring_threads_leave_busy_cores_alone(monkeypatch, load, threads):
+    from jobs.model import scoring_threads
+
+    monkeypatch.delenv("STABLEWATCH_THREADS", raising=False)
+    assert scoring_threads(cores=2, load=load) == threads
+    monkeypatch.setenv("STABLEWATCH_THREADS", "3")
+    assert scoring_threads(cores=2, load=load) == 3
