@@ -184,6 +184,28 @@ def steady_rate(lines: list[tuple[float, str]]) -> dict[str, Any]:
             "first_chunk_at": round(t1, 1), "first_chunk_texts": n1}
 
 
+def fill_scores(db: Path) -> int:
+    """Give every post still without a score a copy of one from the scored slice (cycled
+    by rowid), so that database size, summaries and queries are measured at full size.
+    These rows are synthetic: they say nothing about the classifier."""
+    start = time.perf_counter()
+    with sqlite3.connect(db) as con:
+        k = con.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
+        con.execute("CREATE TEMP TABLE slice AS SELECT ROW_NUMBER() OVER () - 1 AS n, * "
+                    "FROM scores")
+        con.execute("CREATE INDEX temp.slice_n ON slice (n)")
+        cur = con.execute(
+            "INSERT INTO scores SELECT p.source, p.post_id, s.model_id, p.content_hash, "
+            "s.relevance, s.relevant, s.stance, s.p_supportive, s.p_neutral, s.p_opposed, "
+            "s.speculation, s.speculative, s.scored_at FROM posts p "
+            "JOIN slice s ON s.n = p.rowid % ? WHERE NOT EXISTS (SELECT 1 FROM scores x "
+            "WHERE x.source = p.source AND x.post_id = p.post_id)", [k])
+        filled = cur.rowcount
+    print(f"filled {filled} synthetic score rows from {k} scored in "
+          f"{time.perf_counter() - start:.0f} s", flush=True)
+    return filled
+
+
 def count(db: Path, sql: str) -> int:
     with sqlite3.connect(db) as con:
         return int(con.execute(sql).fetchone()[0])
@@ -255,6 +277,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                                    / scored["seconds"])
         scored["texts"] = texts
     stages.append(scored)
+    filled = fill_scores(db) if slice_ and args.fill_scores else 0
     stages.append(timed("summarize", [*sw, "summarize"], db, args.posts))
     last = count(db, "SELECT COUNT(*) FROM daily_summary")
     stages.append(timed("digest", [*sw, "digest", "--date", END_DAY.isoformat()], db, 1))
@@ -266,7 +289,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                       [*STABLEWATCH, "--db", str(daily_db), "daily", "--no-send", "--quiet",
                        *[a for f in files for a in ("--archive", str(f))]],
                       daily_db, args.posts)
-    result = {"posts": args.posts, "days": args.days, "texts": texts,
+    result = {"posts": args.posts, "days": args.days, "texts": texts, "filled": filled,
               "summary_rows": last, "score_slice": slice_, "hardware": hardware(),
               "load_at_start": started, "stages": stages, "queries": queries, "daily": daily,
               "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
@@ -278,6 +301,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def markdown(r: dict[str, Any]) -> str:
     slice_note = (f"; scoring measured on {r['score_slice']:,} texts and extrapolated to "
                   f"{r['texts']:,}" if r["score_slice"] else "")
+    if r.get("filled"):
+        slice_note += (f"; the other {r['filled']:,} posts got copies of the slice's scores "
+                       "(synthetic) before summarize, so summaries, queries and size are at "
+                       "full size")
     lines = [f"## {r['posts']:,} posts over {r['days']} days ({r['when']})", "",
              f"{r['hardware']}; load average {r['load_at_start']} at the start"
              f"{slice_note}. {r['texts']:,} distinct texts, {r['summary_rows']:,} summary rows.",
@@ -312,6 +339,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--score-slice", type=int, default=0,
                         help="score only this many texts and extrapolate (0: score all)")
+    parser.add_argument("--fill-scores", action="store_true",
+                        help="with --score-slice: copy the slice's scores to every other post "
+                             "(synthetic) so that summaries, queries and size are full-size")
     parser.add_argument("--daily", action="store_true",
                         help="also time `daily --archive` on a fresh database")
     parser.add_argument("--work", type=Path, default=Path("/tmp/stablewatch-scale"))

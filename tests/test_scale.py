@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from benchmarks.scale import QUERIES, build_archive
+from benchmarks.scale import QUERIES, build_archive, fill_scores
 from jobs.pipeline import run_collect, run_score
 from jobs.store import Store
 
@@ -52,6 +52,23 @@ def test_pending_pages_cover_each_post_once_while_scores_are_written(settings, t
                  "scored_at": "2026-11-23T00:00:00+00:00"} for r in page[:3]])
         assert len(seen) == len(set(seen)) == 40
         assert store.count_unscored("m") == 40 - 3 * 6
+
+
+def test_fill_scores_gives_every_post_a_copied_score(settings, tmp_path):
+    run_collect(settings, archives=build_archive(50, days=5, out=tmp_path / "archive"))
+    with Store.open(settings.db_path) as store:
+        page = next(store.unscored_pages("m", 4))
+        store.save_score_rows([
+            {"source": r["source"], "post_id": r["post_id"], "model_id": "m",
+             "content_hash": r["content_hash"], "relevance": i / 4, "relevant": int(i >= 2),
+             "stance": "opposed", "p_supportive": 0.1, "p_neutral": 0.2, "p_opposed": 0.7,
+             "speculation": 0.4, "speculative": 0, "scored_at": "2026-11-23T00:00:00+00:00"}
+            for i, r in enumerate(page)])
+    assert fill_scores(settings.db_path) == 46
+    with Store.open(settings.db_path) as store:
+        assert store.count_unscored("m") == 0
+        assert {r["relevance"] for r in store.iter_rows("SELECT relevance FROM scores")} == {
+            0.0, 0.25, 0.5, 0.75}
 
 
 @pytest.mark.slow
