@@ -37,6 +37,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from jobs.questions import CANNED_QUERIES
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample" / "posts.jsonl"
 RESULTS = ROOT / "benchmarks" / "results" / "scale.md"
@@ -50,11 +52,7 @@ QUERIES: dict[str, str] = {
         "SELECT day, volume, net_stance, speculative_share FROM daily_summary "
         "WHERE topic = 'yuan stablecoins' ORDER BY day",
     "spike days": "SELECT day, topic, volume, spike_note FROM daily_summary WHERE spike = 1",
-    "canned latest_opposed (whole history)":
-        "SELECT p.day, p.community, p.author, p.title, p.body, s.p_opposed, p.url FROM posts p "
-        "JOIN scores s ON s.source = p.source AND s.post_id = p.post_id "
-        "AND s.content_hash = p.content_hash WHERE s.relevant AND s.stance = 'opposed' "
-        "ORDER BY p.day DESC, s.p_opposed DESC LIMIT 100",
+    "canned latest_opposed (whole history)": CANNED_QUERIES["latest_opposed"]["sql"],
     "most opposed this week":
         "SELECT p.day, p.title, p.body, s.p_opposed, p.url FROM posts p JOIN scores s "
         "ON s.source = p.source AND s.post_id = p.post_id AND s.content_hash = p.content_hash "
@@ -68,9 +66,7 @@ QUERIES: dict[str, str] = {
     "most active threads this week":
         "SELECT source, thread_id, COUNT(*) AS n FROM posts WHERE day BETWEEN :week AND :day "
         "GROUP BY source, thread_id ORDER BY n DESC LIMIT 10",
-    "canned thread":
-        "SELECT post_id, parent_id, author, created_at, title, body, score FROM posts "
-        "WHERE source = :source AND thread_id = :thread_id ORDER BY created_at",
+    "canned thread": CANNED_QUERIES["thread"]["sql"],
     "one author's posts":
         "SELECT day, community, title, body, url FROM posts WHERE author = :author "
         "ORDER BY created_at DESC LIMIT 200",
