@@ -8,7 +8,7 @@ second, peak RSS and the database size after it, plus the latency of the analyst
 typical queries. The load average is recorded before and after every stage.
 
     python benchmarks/scale.py --posts 10000 --daily          # whole pipeline, and `daily`
-    python benchmarks/scale.py --posts 1000000 --score-slice 2000   # scoring extrapolated
+    python benchmarks/scale.py --posts 1000000 --score-slice 3000 --fill-scores  # a year
     python benchmarks/scale.py --posts 10000 --write          # append to results/scale.md
 
 Stages: collect (`collect --archive`: parse, assign topics, store), score (`score`, or
@@ -334,7 +334,9 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--score-slice", type=int, default=0,
-                        help="score only this many texts and extrapolate (0: score all)")
+                        help="score only this many texts and extrapolate (0: score all); "
+                             "at least 2048, so that the steady rate after the first "
+                             "1,024-text call is measured")
     parser.add_argument("--fill-scores", action="store_true",
                         help="with --score-slice: copy the slice's scores to every other post "
                              "(synthetic) so that summaries, queries and size are full-size")
