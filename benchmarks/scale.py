@@ -48,31 +48,37 @@ END_DAY = date(2026, 11, 23)  # the sample's last day
 # The analysts' typical questions over a year of posts (the canned queries of
 # `stablewatch metadata` among them). :day is the last day, :week/:month its window starts.
 QUERIES: dict[str, str] = {
-    "a year of one topic (daily_summary)":
+    "a year of one topic (daily_summary)": (
         "SELECT day, volume, net_stance, speculative_share FROM daily_summary "
-        "WHERE topic = 'yuan stablecoins' ORDER BY day",
+        "WHERE topic = 'yuan stablecoins' ORDER BY day"
+    ),
     "spike days": "SELECT day, topic, volume, spike_note FROM daily_summary WHERE spike = 1",
     "canned latest_opposed (whole history)": CANNED_QUERIES["latest_opposed"]["sql"],
-    "most opposed this week":
+    "most opposed this week": (
         "SELECT p.day, p.title, p.body, s.p_opposed, p.url FROM posts p JOIN scores s "
         "ON s.source = p.source AND s.post_id = p.post_id AND s.content_hash = p.content_hash "
         "WHERE p.day BETWEEN :week AND :day AND s.relevant AND s.stance = 'opposed' "
-        "ORDER BY s.p_opposed DESC LIMIT 20",
-    "stance mix of a topic, last month":
+        "ORDER BY s.p_opposed DESC LIMIT 20"
+    ),
+    "stance mix of a topic, last month": (
         "SELECT s.stance, COUNT(*) AS n FROM posts p JOIN scores s ON s.source = p.source "
         "AND s.post_id = p.post_id AND s.content_hash = p.content_hash "
         "WHERE p.day BETWEEN :month AND :day AND p.topic = 'yuan stablecoins' "
-        "GROUP BY s.stance",
-    "most active threads this week":
+        "GROUP BY s.stance"
+    ),
+    "most active threads this week": (
         "SELECT source, thread_id, COUNT(*) AS n FROM posts WHERE day BETWEEN :week AND :day "
-        "GROUP BY source, thread_id ORDER BY n DESC LIMIT 10",
+        "GROUP BY source, thread_id ORDER BY n DESC LIMIT 10"
+    ),
     "canned thread": CANNED_QUERIES["thread"]["sql"],
-    "one author's posts":
+    "one author's posts": (
         "SELECT day, community, title, body, url FROM posts WHERE author = :author "
-        "ORDER BY created_at DESC LIMIT 200",
-    "a community by day, last month":
+        "ORDER BY created_at DESC LIMIT 200"
+    ),
+    "a community by day, last month": (
         "SELECT day, COUNT(*) AS n FROM posts WHERE community = :community "
-        "AND day BETWEEN :month AND :day GROUP BY day ORDER BY day",
+        "AND day BETWEEN :month AND :day GROUP BY day ORDER BY day"
+    ),
 }
 
 
@@ -84,8 +90,10 @@ def sample_threads() -> list[list[dict[str, Any]]]:
         if line.strip():
             rec = json.loads(line)
             threads[(rec["source"], rec["thread_id"])].append(rec)
-    return [sorted(t, key=lambda r: (r["kind"] != "post", r["created_utc"]))
-            for _, t in sorted(threads.items())]
+    return [
+        sorted(t, key=lambda r: (r["kind"] != "post", r["created_utc"]))
+        for _, t in sorted(threads.items())
+    ]
 
 
 def _time(value: str) -> datetime:
@@ -106,8 +114,9 @@ def build_archive(posts: int, days: int, out: Path, seed: int = 7) -> list[Path]
                 if written >= posts:
                     break
                 root_time = _time(thread[0]["created_utc"])
-                start = datetime.combine(first_day + timedelta(days=rng.randrange(days)),
-                                         root_time.timetz())
+                start = datetime.combine(
+                    first_day + timedelta(days=rng.randrange(days)), root_time.timetz()
+                )
                 suffix = f"x{replica}"
                 for rec in thread[: posts - written]:
                     new = dict(rec)
@@ -146,8 +155,9 @@ def timed(name: str, cmd: list[str], db: Path, items: int) -> dict[str, Any]:
     """Run one stage as a child process; wall and CPU seconds, peak RSS, db size."""
     before = load()
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     lines: list[tuple[float, str]] = []  # (seconds since start, line): progress timing
     for line in proc.stdout or ():
         lines.append((time.perf_counter() - start, line.rstrip("\n")))
@@ -157,12 +167,18 @@ def timed(name: str, cmd: list[str], db: Path, items: int) -> dict[str, Any]:
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 2):  # 2: finished, an archive line or a source failed
         raise SystemExit(f"{name} failed ({code}):\n{output[-3000:]}")
-    result = {"stage": name, "seconds": round(wall, 1),
-              "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
-              "items": items, "per_second": round(items / wall, 1) if wall else None,
-              "peak_rss_mb": round(usage.ru_maxrss / 1024), "db_mb": round(db_mb(db), 1),
-              "load_before": before, "load_after": load(),
-              "output": output.strip().splitlines()[-1:] }
+    result = {
+        "stage": name,
+        "seconds": round(wall, 1),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+        "items": items,
+        "per_second": round(items / wall, 1) if wall else None,
+        "peak_rss_mb": round(usage.ru_maxrss / 1024),
+        "db_mb": round(db_mb(db), 1),
+        "load_before": before,
+        "load_after": load(),
+        "output": output.strip().splitlines()[-1:],
+    }
     result.update(steady_rate(lines))
     print(json.dumps(result, ensure_ascii=False), flush=True)
     return result
@@ -171,13 +187,15 @@ def timed(name: str, cmd: list[str], db: Path, items: int) -> dict[str, Any]:
 def steady_rate(lines: list[tuple[float, str]]) -> dict[str, Any]:
     """From `score`'s progress lines ("scored N (...)"): texts/s once the model is loaded
     and when the first chunk was done, so start-up is not extrapolated."""
-    marks = [(t, int(m.group(1))) for t, text in lines
-             if (m := re.match(r"scored (\d+) \(", text))]
+    marks = [(t, int(m.group(1))) for t, text in lines if (m := re.match(r"scored (\d+) \(", text))]
     if len(marks) < 2:
         return {}
     (t1, n1), (t2, n2) = marks[0], marks[-1]
-    return {"steady_per_second": round((n2 - n1) / (t2 - t1), 1) if t2 > t1 else None,
-            "first_chunk_at": round(t1, 1), "first_chunk_texts": n1}
+    return {
+        "steady_per_second": round((n2 - n1) / (t2 - t1), 1) if t2 > t1 else None,
+        "first_chunk_at": round(t1, 1),
+        "first_chunk_texts": n1,
+    }
 
 
 def fill_scores(db: Path) -> int:
@@ -187,18 +205,24 @@ def fill_scores(db: Path) -> int:
     start = time.perf_counter()
     with sqlite3.connect(db) as con:
         k = con.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
-        con.execute("CREATE TEMP TABLE slice AS SELECT ROW_NUMBER() OVER () - 1 AS n, * "
-                    "FROM scores")
+        con.execute(
+            "CREATE TEMP TABLE slice AS SELECT ROW_NUMBER() OVER () - 1 AS n, * FROM scores"
+        )
         con.execute("CREATE INDEX temp.slice_n ON slice (n)")
         cur = con.execute(
             "INSERT INTO scores SELECT p.source, p.post_id, s.model_id, p.content_hash, "
             "s.relevance, s.relevant, s.stance, s.p_supportive, s.p_neutral, s.p_opposed, "
             "s.speculation, s.speculative, s.scored_at FROM posts p "
             "JOIN slice s ON s.n = p.rowid % ? WHERE NOT EXISTS (SELECT 1 FROM scores x "
-            "WHERE x.source = p.source AND x.post_id = p.post_id)", [k])
+            "WHERE x.source = p.source AND x.post_id = p.post_id)",
+            [k],
+        )
         filled = cur.rowcount
-    print(f"filled {filled} synthetic score rows from {k} scored in "
-          f"{time.perf_counter() - start:.0f} s", flush=True)
+    print(
+        f"filled {filled} synthetic score rows from {k} scored in "
+        f"{time.perf_counter() - start:.0f} s",
+        flush=True,
+    )
     return filled
 
 
@@ -212,13 +236,20 @@ def query_latencies(db: Path, repeat: int = 3) -> list[dict[str, Any]]:
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     con.row_factory = sqlite3.Row
     last = con.execute("SELECT MAX(day) FROM posts").fetchone()[0]
-    some = con.execute("SELECT source, thread_id, author, community FROM posts "
-                       "WHERE day = ? AND author IS NOT NULL LIMIT 1", [last]).fetchone()
-    params = {"day": last,
-              "week": (date.fromisoformat(last) - timedelta(days=6)).isoformat(),
-              "month": (date.fromisoformat(last) - timedelta(days=29)).isoformat(),
-              "source": some["source"], "thread_id": some["thread_id"],
-              "author": some["author"], "community": some["community"]}
+    some = con.execute(
+        "SELECT source, thread_id, author, community FROM posts "
+        "WHERE day = ? AND author IS NOT NULL LIMIT 1",
+        [last],
+    ).fetchone()
+    params = {
+        "day": last,
+        "week": (date.fromisoformat(last) - timedelta(days=6)).isoformat(),
+        "month": (date.fromisoformat(last) - timedelta(days=29)).isoformat(),
+        "source": some["source"],
+        "thread_id": some["thread_id"],
+        "author": some["author"],
+        "community": some["community"],
+    }
     out = []
     for name, sql in QUERIES.items():
         times, rows = [], 0
@@ -227,8 +258,14 @@ def query_latencies(db: Path, repeat: int = 3) -> list[dict[str, Any]]:
             rows = len(con.execute(sql, params).fetchall())
             times.append(time.perf_counter() - start)
         plan = " / ".join(r[3] for r in con.execute("EXPLAIN QUERY PLAN " + sql, params))
-        out.append({"query": name, "ms": round(statistics.median(times) * 1000, 1),
-                    "rows": rows, "plan": plan})
+        out.append(
+            {
+                "query": name,
+                "ms": round(statistics.median(times) * 1000, 1),
+                "rows": rows,
+                "plan": plan,
+            }
+        )
         print(json.dumps(out[-1], ensure_ascii=False), flush=True)
     con.close()
     return out
@@ -241,8 +278,10 @@ def hardware() -> str:
             model = line.split(":", 1)[1].strip()
             break
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{os.cpu_count()} cores ({model}), {mem:.0f} GB RAM, Python "
-            f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}")
+    return (
+        f"{os.cpu_count()} cores ({model}), {mem:.0f} GB RAM, Python "
+        f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -252,25 +291,33 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     started = load()
     t0 = time.perf_counter()
     files = build_archive(args.posts, args.days, work / "archive")
-    print(f"archive: {args.posts} posts in {len(files)} files, "
-          f"{sum(f.stat().st_size for f in files) / 1e6:.0f} MB, "
-          f"built in {time.perf_counter() - t0:.0f} s", flush=True)
+    print(
+        f"archive: {args.posts} posts in {len(files)} files, "
+        f"{sum(f.stat().st_size for f in files) / 1e6:.0f} MB, "
+        f"built in {time.perf_counter() - t0:.0f} s",
+        flush=True,
+    )
     db = work / "sw.db"
     sw = [*STABLEWATCH, "--db", str(db)]
-    stages = [timed("collect", [*sw, "collect", "--quiet",
-                                *[a for f in files for a in ("--archive", str(f))]],
-                    db, args.posts)]
+    stages = [
+        timed(
+            "collect",
+            [*sw, "collect", "--quiet", *[a for f in files for a in ("--archive", str(f))]],
+            db,
+            args.posts,
+        )
+    ]
     texts = count(db, "SELECT COUNT(DISTINCT content_hash) FROM posts")
     slice_ = args.score_slice if args.score_slice and args.score_slice < texts else None
-    scored = timed("score", [*sw, "score", *(["--limit", str(slice_)] if slice_ else [])],
-                   db, slice_ or texts)
+    scored = timed(
+        "score", [*sw, "score", *(["--limit", str(slice_)] if slice_ else [])], db, slice_ or texts
+    )
     if slice_:  # start-up and first chunk as measured, the rest at the steady rate
         rate = scored.get("steady_per_second") or scored["per_second"]
         rest = (texts - scored.get("first_chunk_texts", 0)) / rate
         wall = scored.get("first_chunk_at", 0.0) + rest
         scored["extrapolated_seconds"] = round(wall)
-        scored["extrapolated_cpu_seconds"] = round(scored["cpu_seconds"] * wall
-                                                   / scored["seconds"])
+        scored["extrapolated_cpu_seconds"] = round(scored["cpu_seconds"] * wall / scored["seconds"])
         scored["texts"] = texts
     stages.append(scored)
     filled = fill_scores(db) if slice_ and args.fill_scores else 0
@@ -281,45 +328,79 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     daily = None
     if args.daily:
         daily_db = work / "daily" / "sw.db"
-        daily = timed("daily (one process)",
-                      [*STABLEWATCH, "--db", str(daily_db), "daily", "--no-send", "--quiet",
-                       *[a for f in files for a in ("--archive", str(f))]],
-                      daily_db, args.posts)
-    result = {"posts": args.posts, "days": args.days, "texts": texts, "filled": filled,
-              "summary_rows": last, "score_slice": slice_, "hardware": hardware(),
-              "load_at_start": started, "stages": stages, "queries": queries, "daily": daily,
-              "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+        daily = timed(
+            "daily (one process)",
+            [
+                *STABLEWATCH,
+                "--db",
+                str(daily_db),
+                "daily",
+                "--no-send",
+                "--quiet",
+                *[a for f in files for a in ("--archive", str(f))],
+            ],
+            daily_db,
+            args.posts,
+        )
+    result = {
+        "posts": args.posts,
+        "days": args.days,
+        "texts": texts,
+        "filled": filled,
+        "summary_rows": last,
+        "score_slice": slice_,
+        "hardware": hardware(),
+        "load_at_start": started,
+        "stages": stages,
+        "queries": queries,
+        "daily": daily,
+        "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
     if not args.keep:
         shutil.rmtree(work / "archive", ignore_errors=True)
     return result
 
 
 def markdown(r: dict[str, Any]) -> str:
-    slice_note = (f"; scoring measured on {r['score_slice']:,} texts and extrapolated to "
-                  f"{r['texts']:,}" if r["score_slice"] else "")
+    slice_note = (
+        f"; scoring measured on {r['score_slice']:,} texts and extrapolated to {r['texts']:,}"
+        if r["score_slice"]
+        else ""
+    )
     if r.get("filled"):
-        slice_note += (f"; the other {r['filled']:,} posts got copies of the slice's scores "
-                       "(synthetic) before summarize, so summaries, queries and size are at "
-                       "full size")
-    lines = [f"## {r['posts']:,} posts over {r['days']} days ({r['when']})", "",
-             f"{r['hardware']}; load average {r['load_at_start']} at the start"
-             f"{slice_note}. {r['texts']:,} distinct texts, {r['summary_rows']:,} summary rows.",
-             "", "| stage | wall s | CPU s | per s | peak RSS MB | db MB | load before → after |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+        slice_note += (
+            f"; the other {r['filled']:,} posts got copies of the slice's scores "
+            "(synthetic) before summarize, so summaries, queries and size are at "
+            "full size"
+        )
+    lines = [
+        f"## {r['posts']:,} posts over {r['days']} days ({r['when']})",
+        "",
+        f"{r['hardware']}; load average {r['load_at_start']} at the start"
+        f"{slice_note}. {r['texts']:,} distinct texts, {r['summary_rows']:,} summary rows.",
+        "",
+        "| stage | wall s | CPU s | per s | peak RSS MB | db MB | load before → after |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     total_wall = total_cpu = 0.0
     for s in r["stages"] + ([r["daily"]] if r["daily"] else []):
         wall, cpu = s["seconds"], s["cpu_seconds"]
         name = s["stage"]
         if "extrapolated_seconds" in s:
             name += f" ({r['score_slice']:,} texts)"
-        rate = f"{s['per_second']}" + (f" (steady {s['steady_per_second']})"
-                                       if s.get("steady_per_second") else "")
-        lines.append(f"| {name} | {wall} | {cpu} | {rate} | {s['peak_rss_mb']} | "
-                     f"{s['db_mb']} | {s['load_before']} → {s['load_after']} |")
+        rate = f"{s['per_second']}" + (
+            f" (steady {s['steady_per_second']})" if s.get("steady_per_second") else ""
+        )
+        lines.append(
+            f"| {name} | {wall} | {cpu} | {rate} | {s['peak_rss_mb']} | "
+            f"{s['db_mb']} | {s['load_before']} → {s['load_after']} |"
+        )
         if "extrapolated_seconds" in s:
             wall, cpu = s["extrapolated_seconds"], s["extrapolated_cpu_seconds"]
-            lines.append(f"| score, all {s['texts']:,} texts (extrapolated) | {wall} | {cpu} | "
-                         f"{s.get('steady_per_second')} | | | |")
+            lines.append(
+                f"| score, all {s['texts']:,} texts (extrapolated) | {wall} | {cpu} | "
+                f"{s.get('steady_per_second')} | | | |"
+            )
         if s is not r["daily"]:
             total_wall += wall
             total_cpu += cpu
@@ -333,19 +414,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--score-slice", type=int, default=0,
-                        help="score only this many texts and extrapolate (0: score all); "
-                             "at least 2048, so that the steady rate after the first "
-                             "1,024-text call is measured")
-    parser.add_argument("--fill-scores", action="store_true",
-                        help="with --score-slice: copy the slice's scores to every other post "
-                             "(synthetic) so that summaries, queries and size are full-size")
-    parser.add_argument("--daily", action="store_true",
-                        help="also time `daily --archive` on a fresh database")
+    parser.add_argument(
+        "--score-slice",
+        type=int,
+        default=0,
+        help="score only this many texts and extrapolate (0: score all); "
+        "at least 2048, so that the steady rate after the first "
+        "1,024-text call is measured",
+    )
+    parser.add_argument(
+        "--fill-scores",
+        action="store_true",
+        help="with --score-slice: copy the slice's scores to every other post "
+        "(synthetic) so that summaries, queries and size are full-size",
+    )
+    parser.add_argument(
+        "--daily", action="store_true", help="also time `daily --archive` on a fresh database"
+    )
     parser.add_argument("--work", type=Path, default=Path("/tmp/stablewatch-scale"))
     parser.add_argument("--keep", action="store_true", help="keep the archive files")
-    parser.add_argument("--write", action="store_true",
-                        help=f"append the results to {RESULTS.relative_to(ROOT)}")
+    parser.add_argument(
+        "--write", action="store_true", help=f"append the results to {RESULTS.relative_to(ROOT)}"
+    )
     args = parser.parse_args()
     result = run(args)
     text = markdown(result)

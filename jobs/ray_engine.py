@@ -67,8 +67,9 @@ def unpack_model_dir(packed: bytes, into: Path) -> Path:
 class ScoreActor:
     """A Ray Data actor: loads the classifier once, then scores batches of rows."""
 
-    def __init__(self, artefact: list[Any], backbone: str | None, model_id: str,
-                 threads: int) -> None:
+    def __init__(
+        self, artefact: list[Any], backbone: str | None, model_id: str, threads: int
+    ) -> None:
         """``artefact``: [object ref of pack_model_dir's bytes] (wrapped so that Ray passes
         the reference, and each actor fetches the 16 MB once)."""
         import ray
@@ -121,8 +122,12 @@ def ray_engine(
             return
         started = not ray.is_initialized()
         if started:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                     logging_level=logging.WARNING)
+            ray.init(
+                address=address,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.WARNING,
+            )
         try:
             ctx = ray.data.DataContext.get_current()
             ctx.enable_progress_bars = False
@@ -134,13 +139,19 @@ def ray_engine(
             refs, total = [], 0
             for page in itertools.chain([first], pages):
                 for chunk in batched(page, block):
-                    table = pa.table({**{c: [r[c] for r in chunk] for c in KEY_COLUMNS},
-                                      "text": [post_text(r) for r in chunk]})
+                    table = pa.table(
+                        {
+                            **{c: [r[c] for r in chunk] for c in KEY_COLUMNS},
+                            "text": [post_text(r) for r in chunk],
+                        }
+                    )
                     refs.append(ray.put(table))
                 total += len(page)
             pool = max(1, min(pool, len(refs)))
-            echo(f"scoring {total} texts on Ray: {pool} actor(s) x {worker_cpus} CPU, "
-                 f"{len(refs)} blocks")
+            echo(
+                f"scoring {total} texts on Ray: {pool} actor(s) x {worker_cpus} CPU, "
+                f"{len(refs)} blocks"
+            )
             artefact_ref = ray.put(artefact)
             results = ray.data.from_arrow_refs(refs).map_batches(
                 ScoreActor,
@@ -148,8 +159,12 @@ def ray_engine(
                 batch_format="numpy",
                 compute=ray.data.ActorPoolStrategy(size=pool),
                 num_cpus=worker_cpus,
-                fn_constructor_kwargs={"artefact": [artefact_ref], "backbone": settings.backbone,
-                                       "model_id": model_id, "threads": worker_cpus},
+                fn_constructor_kwargs={
+                    "artefact": [artefact_ref],
+                    "backbone": settings.backbone,
+                    "model_id": model_id,
+                    "threads": worker_cpus,
+                },
             )
             for batch in results.iter_batches(batch_size=None, batch_format="numpy"):
                 yield _scored_rows(batch, model_id)
@@ -168,6 +183,12 @@ def _scored_rows(batch: dict[str, Any], model_id: str) -> ScoredChunk:
     for i in range(len(keys[0])):
         row = {c: str(k[i]) for c, k in zip(KEY_COLUMNS, keys, strict=True)}
         rel, sup, neu, opp, spec = (float(v[i]) for v in values)
-        out.append((row, Scores(relevance=rel, stance_probs=(sup, neu, opp),
-                                speculation=spec, model_id=model_id)))
+        out.append(
+            (
+                row,
+                Scores(
+                    relevance=rel, stance_probs=(sup, neu, opp), speculation=spec, model_id=model_id
+                ),
+            )
+        )
     return out

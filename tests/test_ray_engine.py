@@ -22,8 +22,7 @@ LABELS = ("relevant", "stance", "speculative")
 def ray_cluster():
     ray = pytest.importorskip("ray")
     pytest.importorskip("pyarrow")
-    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1",
-             log_to_driver=False)
+    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
     yield ray
     ray.shutdown()
 
@@ -37,8 +36,11 @@ def _scores(settings) -> dict[tuple[str, str], dict]:
 def test_ray_engine_scores_the_sample_like_the_local_engine(tmp_path, ray_cluster):
     """With the shipped model (fp32: a text's scores do not depend on its batch; the tiny
     test model uses bf16 where the CPU has it, which moves them by ~0.001 with the batch)."""
-    local = Settings(db_path=tmp_path / "local" / "sw.db", model_dir=DEFAULT_MODEL_DIR,
-                     outbox=tmp_path / "outbox")
+    local = Settings(
+        db_path=tmp_path / "local" / "sw.db",
+        model_dir=DEFAULT_MODEL_DIR,
+        outbox=tmp_path / "outbox",
+    )
     remote = dataclasses.replace(local, db_path=tmp_path / "ray" / "sw.db")
     for s in (local, remote):
         run_collect(s, archives=[SAMPLE_ARCHIVE])

@@ -31,8 +31,10 @@ def test_synthetic_archive_keeps_the_sample_shape(tmp_path):
     assert max(texts.values()) == 1  # every text distinct except [deleted] ones
     days = {r["created_utc"][:10] for r in records}
     assert 20 <= len(days) <= 30 and max(days) <= "2026-11-23"
-    assert all(f.name == f"archive-{json.loads(f.read_text().splitlines()[0])['created_utc'][:7]}"
-               ".jsonl" for f in files)
+    assert all(
+        f.name == f"archive-{json.loads(f.read_text().splitlines()[0])['created_utc'][:7]}.jsonl"
+        for f in files
+    )
 
 
 def test_pending_pages_cover_each_post_once_while_scores_are_written(settings, tmp_path):
@@ -44,12 +46,26 @@ def test_pending_pages_cover_each_post_once_while_scores_are_written(settings, t
         for page in store.unscored_pages("m", 7):
             assert len(page) <= 7
             seen += [(r["source"], r["post_id"]) for r in page]
-            store.save_score_rows([  # scored between pages, as the pipeline does
-                {"source": r["source"], "post_id": r["post_id"], "model_id": "m",
-                 "content_hash": r["content_hash"], "relevance": 0.5, "relevant": 1,
-                 "stance": "neutral", "p_supportive": 0.2, "p_neutral": 0.6,
-                 "p_opposed": 0.2, "speculation": 0.1, "speculative": 0,
-                 "scored_at": "2026-11-23T00:00:00+00:00"} for r in page[:3]])
+            store.save_score_rows(
+                [  # scored between pages, as the pipeline does
+                    {
+                        "source": r["source"],
+                        "post_id": r["post_id"],
+                        "model_id": "m",
+                        "content_hash": r["content_hash"],
+                        "relevance": 0.5,
+                        "relevant": 1,
+                        "stance": "neutral",
+                        "p_supportive": 0.2,
+                        "p_neutral": 0.6,
+                        "p_opposed": 0.2,
+                        "speculation": 0.1,
+                        "speculative": 0,
+                        "scored_at": "2026-11-23T00:00:00+00:00",
+                    }
+                    for r in page[:3]
+                ]
+            )
         assert len(seen) == len(set(seen)) == 40
         assert store.count_unscored("m") == 40 - 3 * 6
 
@@ -58,26 +74,52 @@ def test_fill_scores_gives_every_post_a_copied_score(settings, tmp_path):
     run_collect(settings, archives=build_archive(50, days=5, out=tmp_path / "archive"))
     with Store.open(settings.db_path) as store:
         page = next(store.unscored_pages("m", 4))
-        store.save_score_rows([
-            {"source": r["source"], "post_id": r["post_id"], "model_id": "m",
-             "content_hash": r["content_hash"], "relevance": i / 4, "relevant": int(i >= 2),
-             "stance": "opposed", "p_supportive": 0.1, "p_neutral": 0.2, "p_opposed": 0.7,
-             "speculation": 0.4, "speculative": 0, "scored_at": "2026-11-23T00:00:00+00:00"}
-            for i, r in enumerate(page)])
+        store.save_score_rows(
+            [
+                {
+                    "source": r["source"],
+                    "post_id": r["post_id"],
+                    "model_id": "m",
+                    "content_hash": r["content_hash"],
+                    "relevance": i / 4,
+                    "relevant": int(i >= 2),
+                    "stance": "opposed",
+                    "p_supportive": 0.1,
+                    "p_neutral": 0.2,
+                    "p_opposed": 0.7,
+                    "speculation": 0.4,
+                    "speculative": 0,
+                    "scored_at": "2026-11-23T00:00:00+00:00",
+                }
+                for i, r in enumerate(page)
+            ]
+        )
     assert fill_scores(settings.db_path) == 46
     with Store.open(settings.db_path) as store:
         assert store.count_unscored("m") == 0
         assert {r["relevance"] for r in store.iter_rows("SELECT relevance FROM scores")} == {
-            0.0, 0.25, 0.5, 0.75}
+            0.0,
+            0.25,
+            0.5,
+            0.75,
+        }
 
 
 @pytest.mark.slow
 def test_a_backfill_scores_in_steps_and_identical_texts_once(settings, tmp_path):
     archive = tmp_path / "twins.jsonl"
-    rows = [{"source": "reddit", "id": f"t{i}", "kind": "post", "author": "a",
-             "created_utc": f"2026-03-01T0{i % 10}:00:00Z", "title": None,
-             "body": "HKMA grants stablecoin licences" if i % 2 else f"e-CNY pilot number {i}"}
-            for i in range(12)]
+    rows = [
+        {
+            "source": "reddit",
+            "id": f"t{i}",
+            "kind": "post",
+            "author": "a",
+            "created_utc": f"2026-03-01T0{i % 10}:00:00Z",
+            "title": None,
+            "body": "HKMA grants stablecoin licences" if i % 2 else f"e-CNY pilot number {i}",
+        }
+        for i in range(12)
+    ]
     archive.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     run_collect(settings, archives=[archive])
     _, scored, reused = run_score(settings, limit=4)
@@ -86,22 +128,36 @@ def test_a_backfill_scores_in_steps_and_identical_texts_once(settings, tmp_path)
     assert (scored, reused) == (3, 0)
     with Store.open(settings.db_path) as store:
         assert store.count_unscored(next(store.db["scores"].rows)["model_id"]) == 0
-        twins = list(store.iter_rows(
-            "SELECT DISTINCT relevance, p_opposed, speculation FROM scores s JOIN posts p "
-            "USING (source, post_id) WHERE p.body = 'HKMA grants stablecoin licences'"))
+        twins = list(
+            store.iter_rows(
+                "SELECT DISTINCT relevance, p_opposed, speculation FROM scores s JOIN posts p "
+                "USING (source, post_id) WHERE p.body = 'HKMA grants stablecoin licences'"
+            )
+        )
         assert len(twins) == 1
 
 
-@pytest.mark.parametrize("name, index", [("one author's posts", "idx_posts_author"),
-                                         ("a community by day, last month",
-                                          "idx_posts_community_day"),
-                                         ("canned thread", "idx_posts_thread")])
+@pytest.mark.parametrize(
+    "name, index",
+    [
+        ("one author's posts", "idx_posts_author"),
+        ("a community by day, last month", "idx_posts_community_day"),
+        ("canned thread", "idx_posts_thread"),
+    ],
+)
 def test_analyst_queries_use_an_index(tmp_path, name, index):
     with Store.open(tmp_path / "a.db"):
         pass
     con = sqlite3.connect(tmp_path / "a.db")
-    params = {"day": "2026-11-23", "week": "2026-11-17", "month": "2026-10-25",
-              "source": "reddit", "thread_id": "x", "author": "alice", "community": "r/China"}
+    params = {
+        "day": "2026-11-23",
+        "week": "2026-11-17",
+        "month": "2026-10-25",
+        "source": "reddit",
+        "thread_id": "x",
+        "author": "alice",
+        "community": "r/China",
+    }
     plan = " ".join(r[3] for r in con.execute("EXPLAIN QUERY PLAN " + QUERIES[name], params))
     assert index in plan and "SCAN posts" not in plan
 
