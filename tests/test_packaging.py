@@ -65,6 +65,9 @@ print(json.dumps({"exit": code, "model": scorer.model_id, "scores": len(scores),
 """
 
 
+OPPORTUNISTIC = {"pandas", "pyarrow"}
+
+
 def run(*args, **kwargs) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(a) for a in args], capture_output=True, text=True, timeout=600, **kwargs
@@ -130,7 +133,9 @@ def test_the_installed_wheel_works_from_another_directory(tmp_path):
     report = json.loads(last)
     assert report["exit"] == 0 and output == ["collected 554: 554 new, 0 updated, 0 unchanged"]
     assert report["model"].startswith("sw-e5-ft-") and report["scores"] == 2
-    assert report["undeclared"] == []  # every imported distribution is declared
+    # every imported distribution is declared; sqlite-utils imports pandas (which imports
+    # pyarrow) whenever it is installed, as the ray extra's Ray Data installs it: not a need
+    assert set(report["undeclared"]) - OPPORTUNISTIC == set()
     assert report["jobs"].startswith(str(site)) and report["data"].startswith(str(site))
 
     digest = run(

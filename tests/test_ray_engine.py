@@ -11,6 +11,7 @@ import dataclasses
 import pytest
 
 from jobs.config import DEFAULT_MODEL_DIR, SAMPLE_ARCHIVE, Settings
+from jobs.exitcodes import EX_USAGE
 from jobs.pipeline import run_collect, run_score
 from jobs.store import Store
 
@@ -92,4 +93,5 @@ def test_ray_options_need_the_ray_engine(tmp_path, tiny_model_dir):
 
     db = configure_db(tmp_path, tiny_model_dir)
     result = CliRunner().invoke(cli, ["--db", str(db), "score", "--address", "auto"])
-    assert result.exit_code == 2 and "--address and --workers need --engine ray" in result.output
+    assert result.exit_code == EX_USAGE
+    assert "--address and --workers need --engine ray" in result.output
