@@ -179,3 +179,16 @@ def format_report(result: dict) -> str:
     for key in ("relevance", "stance", "speculation"):
         parts.append(_output_report(key, result[key]))
     return "\n\n".join(parts) + "\n"
+
+
+def summary(result: dict) -> dict:
+    """The headline figures of an evaluate() result, overall and per language."""
+    def one(r: dict) -> dict:
+        return {"n": r["n"], "relevance_f1": round(r["relevance"]["f1"], 4),
+                "relevance_macro_f1": round(r["relevance"]["macro_f1"], 4),
+                "stance_macro_f1": round(r["stance"]["macro_f1"], 4),
+                "speculation_macro_f1": round(r["speculation"]["macro_f1"], 4)}
+
+    out = {"all": one(result)}
+    out.update({lang: one(r) for lang, r in result.get("by_lang", {}).items()})
+    return out

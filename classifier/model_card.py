@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from classifier.evaluate import summary
+
 LIMITATIONS = """\
 - Trained on texts written for the project (data/train/DATA_CARD.md), modelled on real
   posts but not real ones; figures on our own held-out texts run well above those on real
@@ -55,7 +57,8 @@ def _architecture(meta: dict) -> list[str]:
             "the frozen embedding, its similarity to the short class descriptions in meta.json "
             "`templates`, and lexical cue counts (`classifier/cues.py`); and the fine-tuned "
             "linear heads; class-balanced losses; stance learnt from on-topic texts only",
-            "- scoring arithmetic fp32 (bf16 autocast is slower for this backbone on 2 cores)",
+            "- scoring arithmetic fp32 (bf16 autocast measured slower for this backbone: "
+            "benchmarks/results/bench.md)",
             "- artefact: the fine-tuned layers (`encoder.safetensors`, fp16) and both head "
             "sets; the rest of the backbone comes from the installed package",
         ]
@@ -90,9 +93,10 @@ def _calibration(cal: dict) -> str:
 
 
 def render_card(meta: dict, cv: dict | None, dev: dict | None, notes: str = "") -> str:
-    """Markdown model card from meta.json (and optional CV / dev evaluate() results)."""
-    from classifier.train import summary
+    """Markdown model card from meta.json (and optional CV / dev evaluate() results).
 
+    Every figure comes from `meta` or the results passed: the fold count is meta.json's
+    `cv_folds`, the core count its `cpu_count` (the machine that trained it)."""
     parts = [
         f"# Model card: {meta['model_id']}",
         "Relevance, stance (supportive / neutral / opposed) and speculation (speculative / "
@@ -109,7 +113,8 @@ def render_card(meta: dict, cv: dict | None, dev: dict | None, notes: str = "") 
         parts += ["## Calibration", _calibration(meta["calibration"])]
     cv_figures = summary(cv) if cv is not None else meta.get("cv")
     if cv_figures:
-        parts += ["## Cross-validation of the frozen heads on the training data (5-fold)",
+        folds = f" ({meta['cv_folds']}-fold)" if meta.get("cv_folds") else ""
+        parts += [f"## Cross-validation of the frozen heads on the training data{folds}",
                   figures_table(cv_figures)]
     if dev is not None:
         parts += ["## Held-out dev set (measured only, never trained on)",

@@ -22,7 +22,7 @@ from classifier.encoder import (
     Encoder,
     backbone_short_name,
 )
-from classifier.evaluate import evaluate, load_examples
+from classifier.evaluate import evaluate, load_examples, summary
 from classifier.finetune import (
     FineTuneConfig,
     expected_calibration_error,
@@ -236,19 +236,6 @@ def make_model_id(out_dir: Path, settings: dict) -> str:
     return "-".join(parts)
 
 
-def summary(result: dict) -> dict:
-    """The headline figures of an evaluate() result, overall and per language."""
-    def one(r: dict) -> dict:
-        return {"n": r["n"], "relevance_f1": round(r["relevance"]["f1"], 4),
-                "relevance_macro_f1": round(r["relevance"]["macro_f1"], 4),
-                "stance_macro_f1": round(r["stance"]["macro_f1"], 4),
-                "speculation_macro_f1": round(r["speculation"]["macro_f1"], 4)}
-
-    out = {"all": one(result)}
-    out.update({lang: one(r) for lang, r in result.get("by_lang", {}).items()})
-    return out
-
-
 def train(
     train_dir: Path,
     out_dir: Path,
@@ -356,6 +343,7 @@ def train(
         "cpu_count": os.cpu_count(),
         "trained_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "cv": summary(cv) if cv else None,
+        "cv_folds": cv_folds if cv else None,
         "holdout": summary(holdout) if holdout else None,
         "calibration": calibration,
         "temperature": calibration["temperature"] if calibration else None,

@@ -71,6 +71,10 @@ def test_training_writes_artefact(trained):
     assert meta["training_seconds"] > 0
     card = (out / "MODEL_CARD.md").read_text(encoding="utf-8")
     assert report["model_id"] in card and "Limitations" in card
+    # the card's figures are the run's own: 2 folds, this machine's core count
+    assert meta["cv_folds"] == 2 and "training data (2-fold)" in card
+    assert "5-fold" not in card
+    assert f"on {meta['cpu_count']} CPU cores" in card
     assert (out / "heads.safetensors").stat().st_size < 5_000_000
 
 
