@@ -2,6 +2,9 @@
 
 It serves the OAuth token endpoint, paginated listings (``limit`` / ``after``), comment
 threads, ``/api/morechildren``, recorded cassette responses, and injected faults.
+
+Like praw's own cassette tests, a test that leaves a recorded interaction unplayed fails:
+`running()` raises `UnusedRecordings` when its block ends without an error.
 """
 
 from __future__ import annotations
@@ -53,6 +56,10 @@ class Seen:
     headers: dict[str, str]
 
 
+class UnusedRecordings(AssertionError):
+    """Recorded interactions the code under test never asked for."""
+
+
 def _norm(path: str) -> str:
     return "/" + path.strip("/").lower()
 
@@ -73,6 +80,7 @@ class FakeReddit:
         self.threads: dict[str, list[Any]] = {}
         self.more: dict[str, list[dict[str, Any]]] = {}
         self.recorded: dict[tuple[str, str], Reply] = {}
+        self.played: set[tuple[str, str]] = set()  # recorded interactions served
         self.faults: list[tuple[re.Pattern[str], deque[Reply]]] = []
         self.credentials: tuple[str, str] | None = None
         self.handlers: list[Callable[[Seen], Reply | None]] = []  # tried before the routes
@@ -95,7 +103,15 @@ class FakeReddit:
         self.more[link_id] = things
 
     def add_recorded(self, method: str, path: str, reply: Reply) -> None:
-        self.recorded[(method.upper(), _norm(path))] = reply
+        """Serve `reply` for `method` `path`; the test fails unless it is asked for."""
+        key = (method.upper(), _norm(path))
+        if key in self.recorded:
+            raise ValueError(f"{method} {path} is recorded twice; only one reply can be served")
+        self.recorded[key] = reply
+
+    def unplayed(self) -> list[str]:
+        """Recorded interactions nobody asked for, as "METHOD /path"."""
+        return [f"{m} {p}" for m, p in sorted(self.recorded) if (m, p) not in self.played]
 
     def fail(self, pattern: str, *replies: Reply) -> None:
         """Answer the next requests whose path matches `pattern` with `replies`, in order."""
@@ -121,6 +137,8 @@ class FakeReddit:
             return Reply(401, {"message": "Unauthorized", "error": 401})
         recorded = self.recorded.get((seen.method, path))
         if recorded is not None:
+            with self._lock:
+                self.played.add((seen.method, path))
             if "after" in seen.query:  # the recording ends with its first page
                 return Reply(200, empty_listing())
             return recorded
@@ -177,6 +195,8 @@ class FakeReddit:
 
     @contextmanager
     def running(self) -> Iterator[FakeReddit]:
+        """Serve on 127.0.0.1 for the block; raise `UnusedRecordings` after a block that
+        succeeded but left recorded interactions unplayed."""
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         server.daemon_threads = True
         thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
@@ -187,6 +207,8 @@ class FakeReddit:
         finally:
             server.shutdown()
             server.server_close()
+        if unused := self.unplayed():
+            raise UnusedRecordings(f"recorded interactions never requested: {', '.join(unused)}")
 
 
 def _handler(fake: FakeReddit) -> type[BaseHTTPRequestHandler]:

@@ -17,7 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from reddit_server import FakeReddit, Reply, load_cassette, load_fixture, settings_for
+from reddit_server import (
+    FakeReddit,
+    Reply,
+    UnusedRecordings,
+    load_cassette,
+    load_fixture,
+    settings_for,
+)
 
 from collectors.post import Harvest, Post
 from collectors.reddit import RedditCollector
@@ -141,3 +148,21 @@ def test_gzip_base64_cassette_bodies_are_replayed(tmp_path: Path) -> None:
     # only abc105 asks "what"; its thread is not in the cassette, so it comes without comments
     assert [p.id for p in harvest.posts] == ["abc105"]
     assert "comments_unavailable" in harvest.posts[0].extra
+
+
+def test_a_recording_left_unplayed_fails_the_test() -> None:
+    """As in praw's own cassette tests: every recorded interaction must be asked for."""
+    listing = load_fixture("listing_china_new.json")
+    fake = FakeReddit()
+    with pytest.raises(UnusedRecordings, match=r"GET /r/hongkong/new"), fake.running():
+        fake.add_recorded("GET", "/r/China/new", Reply(200, listing))
+        fake.add_recorded("GET", "/r/HongKong/new", Reply(200, listing))  # never asked for
+        collector = RedditCollector(settings_for(fake, keywords=KEYWORDS, replace_more_limit=0))
+        try:
+            (harvest,) = collector.harvest({}, SINCE)
+        finally:
+            collector.close()
+        assert harvest.error is None and harvest.posts
+    assert fake.played == {("GET", "/r/china/new")}
+    with pytest.raises(ValueError, match="recorded twice"):
+        fake.add_recorded("GET", "/r/china/new/", Reply(200, listing))
