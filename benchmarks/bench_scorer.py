@@ -21,8 +21,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 DEFAULT_MODEL = ROOT / "data" / "models" / "stablewatch-heads"
 RESULTS = ROOT / "benchmarks" / "results"

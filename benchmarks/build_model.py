@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from classifier.encoder import E5_BACKBONE
+from classifier.evaluate import evaluate, load_examples, vader_scores
+from classifier.finetune import FineTuneConfig
+from classifier.model_card import figures_table, render_card
+from classifier.scorer import CARD_FILE, META_FILE, Scorer
+from classifier.train import summary, train
 
-from classifier.encoder import E5_BACKBONE  # noqa: E402
-from classifier.evaluate import evaluate, load_examples, vader_scores  # noqa: E402
-from classifier.finetune import FineTuneConfig  # noqa: E402
-from classifier.model_card import figures_table, render_card  # noqa: E402
-from classifier.scorer import CARD_FILE, META_FILE, Scorer  # noqa: E402
-from classifier.train import summary, train  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 RESULTS = ROOT / "benchmarks" / "results"
 SECTIONS = (

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -22,20 +21,18 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from classifier.encoder import Encoder  # noqa: E402
-from classifier.evaluate import evaluate, load_examples  # noqa: E402
-from classifier.heads import MLP, HeadConfig, fit_heads  # noqa: E402
-from classifier.train import (  # noqa: E402
+from classifier.encoder import Encoder
+from classifier.evaluate import evaluate, load_examples
+from classifier.heads import MLP, HeadConfig, fit_heads
+from classifier.train import (
     cross_validate,
     label_arrays,
     load_training,
     scores_from_probs,
     summary,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 RESULTS = ROOT / "benchmarks" / "results"
 

@@ -13,11 +13,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from classifier.label_check import Conflict, LabelledRow, find_conflicts, load_rows
 
-from classifier.label_check import Conflict, LabelledRow, find_conflicts, load_rows  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _default_files() -> list[Path]:

@@ -89,3 +89,21 @@ def test_collectors_and_classifier_import_only_themselves() -> None:
         and target.split(".")[0] != module.split(".")[0]
     ]
     assert wrong == []
+
+
+def test_benchmarks_and_scripts_import_the_installed_package() -> None:
+    """No script puts the checkout on sys.path: they import stablewatch as installed."""
+    edits = []
+    for path in sorted([*REPO.glob("benchmarks/*.py"), *REPO.glob("scripts/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            target = node.func if isinstance(node, ast.Call) else node
+            if (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Attribute)
+                and target.value.attr == "path"
+                and isinstance(target.value.value, ast.Name)
+                and target.value.value.id == "sys"
+                and target.attr in ("insert", "append", "extend")
+            ):
+                edits.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert edits == []
