@@ -18,7 +18,7 @@ zero-filled so a quiet day counts as 0 posts. From it:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +48,7 @@ def _mean_std(values: Sequence[float]) -> tuple[float | None, float | None]:
 DEFAULT_RULE = SpikeRule()
 
 
-def baseline_columns(series: Sequence[dict[str, Any]], rule: SpikeRule = DEFAULT_RULE
+def baseline_columns(series: Sequence[Mapping[str, Any]], rule: SpikeRule = DEFAULT_RULE
                      ) -> list[dict[str, Any]]:
     """Baseline columns for each row of one topic's series, sorted by day, one row a day."""
     out = []

@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from jobs.chart import render_chart, series_window
 from jobs.config import Settings, SmtpSettings
+from jobs.rows import DaySummary, DigestRow
 from jobs.store import Store, utcnow
 from jobs.summaries import ALL_TOPICS
 
@@ -128,7 +129,7 @@ def build_digest(store: Store, day: str, source_errors: Sequence[str] | None = N
 
 def write_digest(
     store: Store, settings: Settings, digest: Digest, send: bool = True
-) -> dict[str, Any]:
+) -> DigestRow:
     """Write the .eml to the outbox, send it over SMTP if configured, record it.
 
     A digest already sent with the same content is not sent again.
@@ -138,7 +139,7 @@ def write_digest(
     write_atomically(path, bytes(msg))
     old = store.digest(digest.day)
     unchanged = old is not None and old["body_hash"] == digest.body_hash
-    row = {
+    row: DigestRow = {
         "day": digest.day,
         "subject": digest.subject,
         "path": str(path),
@@ -178,7 +179,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         ) from None
 
 
-def retry_unsent(store: Store, settings: Settings, today: str) -> list[dict[str, Any]]:
+def retry_unsent(store: Store, settings: Settings, today: str) -> list[DigestRow]:
     """Send the digests of the ``retry_days`` before ``today`` that were never sent (SMTP
     down, or no SMTP then), oldest first, from their .eml files; record each outcome."""
     if not settings.smtp or settings.retry_days <= 0:
@@ -190,7 +191,7 @@ def retry_unsent(store: Store, settings: Settings, today: str) -> list[dict[str,
         try:
             msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
             send_message(msg, settings.smtp)
-            row.update(sent_at=utcnow(), send_error=None)
+            row["sent_at"], row["send_error"] = utcnow(), None
         except (OSError, smtplib.SMTPException) as exc:
             row["send_error"] = f"{type(exc).__name__}: {exc}"
         store.save_digest(row)
@@ -207,7 +208,7 @@ def send_message(msg: EmailMessage, smtp: SmtpSettings) -> None:
         client.send_message(msg)
 
 
-def spike_callout(row: dict[str, Any]) -> str:
+def spike_callout(row: DaySummary) -> str:
     """One line: what is unusual about the day and which threads drove it."""
     line = f"Spike in {_title(row['topic']).lower()}: {row['spike_note']}"
     threads = row.get("spike_threads") or []
@@ -255,7 +256,7 @@ def _delta(now: float | None, then: float | None) -> str:
     return f" ({now - then:+.2f})"
 
 
-def _changes(row: dict[str, Any], prev: dict[str, Any] | None) -> list[tuple[str, str]]:
+def _changes(row: DaySummary, prev: DaySummary | None) -> list[tuple[str, str]]:
     """(label, value) lines, each with the change since the day before when known."""
     p = prev or {}
     vol_change = ""
@@ -292,7 +293,7 @@ def _changes(row: dict[str, Any], prev: dict[str, Any] | None) -> list[tuple[str
     ]
 
 
-def _topic_text(row: dict[str, Any], prev: dict[str, Any] | None) -> str:
+def _topic_text(row: DaySummary, prev: DaySummary | None) -> str:
     lines = [_title(row["topic"]), "=" * len(_title(row["topic"]))]
     lines += [f"{label:<12} {value}" for label, value in _changes(row, prev)]
     if row["top_threads"]:
@@ -315,7 +316,7 @@ def _topic_text(row: dict[str, Any], prev: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
-def _topic_view(row: dict[str, Any], prev: dict[str, Any] | None) -> dict[str, Any]:
+def _topic_view(row: DaySummary, prev: DaySummary | None) -> dict[str, Any]:
     """What the HTML template shows for one topic (the template escapes every value)."""
     return {
         "title": _title(row["topic"]),

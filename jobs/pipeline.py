@@ -27,6 +27,7 @@ from jobs.config import SAMPLE_ARCHIVE, Settings, Topics
 from jobs.digest import Digest, build_digest, previous_day, retry_unsent, write_digest
 from jobs.lock import run_lock
 from jobs.model import load_scorer, model_id_of
+from jobs.rows import DigestRow, SummaryRow
 from jobs.sources import Collector, archive_collectors, live_collectors
 from jobs.stop import stop_reason
 from jobs.store import Store, UpsertCounts, describe_storage_error
@@ -71,8 +72,8 @@ class DailyReport:
     collect: CollectReport
     scored: int
     reused: int
-    summaries: list[dict[str, Any]]
-    digest: dict[str, Any]
+    summaries: list[SummaryRow]
+    digest: DigestRow
     seconds: float
     run_id: int
 
@@ -408,7 +409,7 @@ def topic_names(topics: Topics) -> list[str]:
 
 
 def run_summarize(settings: Settings, first: str | None = None,
-                  last: str | None = None) -> list[dict[str, Any]]:
+                  last: str | None = None) -> list[SummaryRow]:
     """Recompute the summaries of every day from ``first`` to ``last`` (default: all days
     with posts), plus any stale day, then the zero-filled series and its baselines."""
     with run_lock(settings.db_path), Store.open(settings.db_path) as store:
@@ -421,7 +422,7 @@ def run_summarize(settings: Settings, first: str | None = None,
 
 
 def run_digest(settings: Settings, day: str, send: bool = False,
-               write: bool = True) -> tuple[Digest, dict[str, Any] | None]:
+               write: bool = True) -> tuple[Digest, DigestRow | None]:
     """Recompute the summaries of `day` and the day before, then write its digest (with
     `write`; else only build it). The database must exist: this never creates one."""
     Store.open(settings.db_path, readonly=True).close()  # NoDatabase, before any lock file

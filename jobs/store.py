@@ -10,13 +10,24 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlite_utils
 
 from classifier.scores import Scores
 from collectors.post import Post
 from jobs.fts import register_functions, search_text
+from jobs.rows import (
+    DaySummary,
+    DigestRow,
+    PendingPost,
+    PostRow,
+    ScoredPost,
+    ScoreRow,
+    SeriesPoint,
+    SeriesRow,
+    SummaryRow,
+)
 from jobs.schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -204,14 +215,14 @@ class Store:
 
     def posts_by_key(
         self, keys: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], dict[str, Any]]:
+    ) -> dict[tuple[str, str], PostRow]:
         """Stored posts by (source, post_id), looked up in chunks; missing keys are absent."""
-        found: dict[tuple[str, str], dict[str, Any]] = {}
+        found: dict[tuple[str, str], PostRow] = {}
         for chunk in _chunks(list(keys), 400):
             where = " OR ".join("(source = ? AND post_id = ?)" for _ in chunk)
             params = [v for key in chunk for v in key]
             for row in self.db.query(f"SELECT * FROM posts WHERE {where}", params):
-                found[(row["source"], row["post_id"])] = row
+                found[(row["source"], row["post_id"])] = cast(PostRow, row)
         return found
 
     def thread_topics(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
@@ -241,7 +252,7 @@ class Store:
             )
 
     # -- scores ---------------------------------------------------------------
-    def unscored(self, model_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+    def unscored(self, model_id: str, limit: int | None = None) -> list[PendingPost]:
         """Posts with no score for `model_id` on their current text."""
         sql = (
             "SELECT p.source, p.post_id, p.title, p.body, p.content_hash FROM posts p "
@@ -252,7 +263,7 @@ class Store:
         )
         if limit:
             sql += f" LIMIT {int(limit)}"
-        return list(self.db.query(sql, [model_id]))
+        return cast(list[PendingPost], list(self.db.query(sql, [model_id])))
 
     def count_unscored(self, model_id: str) -> int:
         """How many posts `unscored` would return."""
@@ -264,7 +275,7 @@ class Store:
         ).fetchone()
         return int(row[0])
 
-    def unscored_pages(self, model_id: str, size: int) -> Iterator[list[dict[str, Any]]]:
+    def unscored_pages(self, model_id: str, size: int) -> Iterator[list[PendingPost]]:
         """`unscored` in pages of at most ``size`` rows, in storage order (keyset paging on
         rowid, so a backfill of any size is read a page at a time and scores written
         between pages do not shift the pages still to come)."""
@@ -283,11 +294,11 @@ class Store:
             last = page[-1].pop("_rowid")
             for row in page:
                 row.pop("_rowid", None)
-            yield page
+            yield cast(list[PendingPost], page)
 
-    def cached_scores(self, hashes: Iterable[str], model_id: str) -> dict[str, dict[str, Any]]:
+    def cached_scores(self, hashes: Iterable[str], model_id: str) -> dict[str, ScoreRow]:
         """Earlier scores for identical texts under the same model, by content hash."""
-        found: dict[str, dict[str, Any]] = {}
+        found: dict[str, ScoreRow] = {}
         for chunk in _chunks(sorted(set(hashes)), 500):
             marks = ",".join("?" for _ in chunk)
             rows = self.db.query(
@@ -295,15 +306,15 @@ class Store:
                 [model_id, *chunk],
             )
             for row in rows:
-                found.setdefault(row["content_hash"], row)
+                found.setdefault(row["content_hash"], cast(ScoreRow, row))
         return found
 
-    def save_scores(self, items: Sequence[tuple[dict[str, Any], Scores]]) -> None:
+    def save_scores(self, items: Sequence[tuple[PendingPost, Scores]]) -> None:
         """Store fresh classifier output for (post row, Scores) pairs."""
         now = utcnow()
         self.save_score_rows([_score_row(post, scores, now) for post, scores in items])
 
-    def save_score_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+    def save_score_rows(self, rows: Sequence[ScoreRow]) -> None:
         with self.db.atomic():
             self.db["scores"].upsert_all(rows, pk=("source", "post_id", "model_id"))
 
@@ -363,20 +374,27 @@ class Store:
             )
 
     # -- summaries and digests -----------------------------------------------
-    def save_summaries(self, rows: Sequence[dict[str, Any]]) -> None:
+    def save_summaries(self, rows: Sequence[SummaryRow]) -> None:
         if rows:
             with self.db.atomic():
                 self.db["daily_summary"].upsert_all(rows, pk=("day", "topic"))
 
-    def summaries(self, day: str) -> list[dict[str, Any]]:
+    def summaries(self, day: str) -> list[DaySummary]:
+        """Every topic's summary of `day`, by topic, its JSON columns decoded."""
         rows = self.db.query("SELECT * FROM daily_summary WHERE day = ? ORDER BY topic", [day])
-        return [_decode_json(r, ("top_threads", "quotes", "spike_threads")) for r in rows]
+        decoded = [_decode_json(r, ("top_threads", "quotes", "spike_threads")) for r in rows]
+        return cast(list[DaySummary], decoded)
 
-    def summaries_between(self, first: str, last: str) -> list[dict[str, Any]]:
+    def scored_posts(self, day: str, model_id: str) -> list[ScoredPost]:
+        """The posts of `day` with their scores under `model_id` for their current text
+        (score columns None where there is none yet)."""
+        return cast(list[ScoredPost], list(self.db.query(_SCORED_POSTS_SQL, [model_id, day])))
+
+    def summaries_between(self, first: str, last: str) -> list[SeriesPoint]:
         """Summary rows from ``first`` to ``last`` (inclusive), by day and topic."""
-        return list(self.db.query(
+        return cast(list[SeriesPoint], list(self.db.query(
             "SELECT day, topic, volume, net_stance, spike FROM daily_summary "
-            "WHERE day BETWEEN ? AND ? ORDER BY day, topic", [first, last]))
+            "WHERE day BETWEEN ? AND ? ORDER BY day, topic", [first, last])))
 
     def stale_summary_days(self, model_id: str) -> set[str]:
         """Days with posts whose summary is missing, from another model, or older than the
@@ -411,29 +429,39 @@ class Store:
         return {(r["day"], r["topic"]) for r in self.db.query(
             "SELECT day, topic FROM daily_summary")}
 
-    def summary_series(self) -> list[dict[str, Any]]:
+    def summary_series(self) -> list[SeriesRow]:
         """Every summary row's series columns, by topic then day."""
-        return list(self.db.query(
+        return cast(list[SeriesRow], list(self.db.query(
             "SELECT day, topic, volume, relevant, net_stance, top_threads FROM daily_summary "
-            "ORDER BY topic, day"))
+            "ORDER BY topic, day")))
 
-    def digest(self, day: str) -> dict[str, Any] | None:
+    def digest(self, day: str) -> DigestRow | None:
         rows = list(self.db.query("SELECT * FROM digests WHERE day = ?", [day]))
-        return rows[0] if rows else None
+        return cast(DigestRow, rows[0]) if rows else None
 
-    def unsent_digests(self, since: str, before: str) -> list[dict[str, Any]]:
+    def unsent_digests(self, since: str, before: str) -> list[DigestRow]:
         """Digests from ``since`` up to (not including) ``before`` never sent, oldest first."""
-        return list(self.db.query(
+        return cast(list[DigestRow], list(self.db.query(
             "SELECT * FROM digests WHERE sent_at IS NULL AND day >= ? AND day < ? ORDER BY day",
-            [since, before]))
+            [since, before])))
 
-    def save_digest(self, row: dict[str, Any]) -> None:
+    def save_digest(self, row: DigestRow) -> None:
         with self.db.atomic():
             self.db["digests"].upsert(row, pk="day")
 
     def iter_rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         return self.db.query(sql, list(params))
 
+
+_SCORED_POSTS_SQL = """
+SELECT p.source, p.post_id, p.thread_id, p.kind, p.community, p.author, p.title, p.body,
+       p.url, p.score, p.topic, p.is_deleted,
+       s.relevant, s.relevance, s.stance, s.p_supportive, s.p_neutral, s.p_opposed, s.speculative
+FROM posts p
+LEFT JOIN scores s ON s.source = p.source AND s.post_id = p.post_id AND s.model_id = ?
+                  AND s.content_hash = p.content_hash
+WHERE p.day = ?
+"""
 
 _COMPARED = (
     "thread_id",
@@ -477,7 +505,7 @@ def _post_row(post: Post, topic: str | None, now: str) -> dict[str, Any]:
     }
 
 
-def _score_row(post: dict[str, Any], s: Scores, now: str) -> dict[str, Any]:
+def _score_row(post: PendingPost, s: Scores, now: str) -> ScoreRow:
     return {
         "source": post["source"],
         "post_id": post["post_id"],

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from jobs.baselines import DEFAULT_RULE, SpikeRule, baseline_columns
+from jobs.rows import PostRow, ScoredPost, SeriesRow, SummaryRow
 from jobs.store import Store
 
 ALL_TOPICS = "all"
@@ -17,19 +18,9 @@ TOP_THREADS = 5
 SPIKE_THREADS = 3
 QUOTE_CHARS = 280
 
-_ROWS_SQL = """
-SELECT p.source, p.post_id, p.thread_id, p.kind, p.community, p.author, p.title, p.body,
-       p.url, p.score, p.topic, p.is_deleted,
-       s.relevant, s.relevance, s.stance, s.p_supportive, s.p_neutral, s.p_opposed, s.speculative
-FROM posts p
-LEFT JOIN scores s ON s.source = p.source AND s.post_id = p.post_id AND s.model_id = ?
-                  AND s.content_hash = p.content_hash
-WHERE p.day = ?
-"""
-
 
 def summarize(store: Store, model_id: str, topics: Sequence[str] = (),
-              days: Iterable[str] = (), rule: SpikeRule = DEFAULT_RULE) -> list[dict[str, Any]]:
+              days: Iterable[str] = (), rule: SpikeRule = DEFAULT_RULE) -> list[SummaryRow]:
     """Bring daily_summary up to date; return the rows recomputed.
 
     Recomputes ``days`` and every day whose posts or scores changed since its summary was
@@ -45,16 +36,16 @@ def summarize(store: Store, model_id: str, topics: Sequence[str] = (),
 
 
 def summarize_days(store: Store, days: Iterable[str], model_id: str,
-                   topics: Sequence[str] = ()) -> list[dict[str, Any]]:
+                   topics: Sequence[str] = ()) -> list[SummaryRow]:
     """Recompute and store the summary rows for each day; returns them."""
-    rows: list[dict[str, Any]] = []
+    rows: list[SummaryRow] = []
     for day in sorted(set(days)):
         rows.extend(summarize_day(store, day, model_id, topics))
     store.save_summaries(rows)
     return rows
 
 
-def zero_fill(store: Store, model_id: str, topics: Sequence[str] = ()) -> list[dict[str, Any]]:
+def zero_fill(store: Store, model_id: str, topics: Sequence[str] = ()) -> list[SummaryRow]:
     """Zero rows for every (day, topic) of the covered range that has no row yet."""
     span = store.post_day_range()
     if span is None:
@@ -70,7 +61,7 @@ def zero_fill(store: Store, model_id: str, topics: Sequence[str] = ()) -> list[d
 
 def update_baselines(store: Store, rule: SpikeRule = DEFAULT_RULE) -> None:
     """Recompute the baseline, z-score and spike columns of every summary row."""
-    by_topic: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_topic: dict[str, list[SeriesRow]] = defaultdict(list)
     for row in store.summary_series():
         by_topic[row["topic"]].append(row)
     updates = []
@@ -99,11 +90,11 @@ def days_between(first: str, last: str) -> list[str]:
 
 
 def summarize_day(store: Store, day: str, model_id: str,
-                  topics: Sequence[str] = ()) -> list[dict[str, Any]]:
+                  topics: Sequence[str] = ()) -> list[SummaryRow]:
     """Summary rows for one day: one per configured topic and topic seen that day (zeros
     where it had no posts), plus `all` for the day."""
-    posts = list(store.iter_rows(_ROWS_SQL, [model_id, day]))
-    by_topic: dict[str, list[dict[str, Any]]] = {t: [] for t in topics}
+    posts = store.scored_posts(day, model_id)
+    by_topic: dict[str, list[ScoredPost]] = {t: [] for t in topics}
     for post in posts:
         if post["topic"]:
             by_topic.setdefault(post["topic"], []).append(post)
@@ -120,11 +111,11 @@ def summarize_day(store: Store, day: str, model_id: str,
 def _summary(
     day: str,
     topic: str,
-    posts: Sequence[dict[str, Any]],
-    titles: dict[tuple[str, str], dict[str, Any]],
+    posts: Sequence[ScoredPost],
+    titles: dict[tuple[str, str], PostRow],
     model_id: str,
     now: str,
-) -> dict[str, Any]:
+) -> SummaryRow:
     relevant = [p for p in posts if p["relevant"]]
     stances = Counter(p["stance"] for p in relevant)
     speculative = sum(1 for p in relevant if p["speculative"])
@@ -158,14 +149,14 @@ def _share(part: int, whole: int) -> float | None:
 
 
 def _thread_titles(
-    store: Store, posts: Sequence[dict[str, Any]]
-) -> dict[tuple[str, str], dict[str, Any]]:
+    store: Store, posts: Sequence[ScoredPost]
+) -> dict[tuple[str, str], PostRow]:
     """The root post of each thread the day's posts belong to (roots may be older)."""
     return store.posts_by_key(sorted({(p["source"], p["thread_id"]) for p in posts}))
 
 
 def _top_threads(
-    posts: Sequence[dict[str, Any]], titles: dict[tuple[str, str], dict[str, Any]]
+    posts: Sequence[ScoredPost], titles: dict[tuple[str, str], PostRow]
 ) -> list[dict[str, Any]]:
     activity: Counter[tuple[str, str]] = Counter((p["source"], p["thread_id"]) for p in posts)
     relevant: Counter[tuple[str, str]] = Counter(
@@ -174,7 +165,7 @@ def _top_threads(
     ranked = sorted(activity, key=lambda k: (-relevant[k], -activity[k], k))[:TOP_THREADS]
     threads = []
     for key in ranked:
-        root = titles.get(key, {})
+        root: dict[str, Any] = dict(titles.get(key) or {})
         threads.append(
             {
                 "source": key[0],
@@ -189,7 +180,7 @@ def _top_threads(
     return threads
 
 
-def _quotes(relevant: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def _quotes(relevant: Sequence[ScoredPost]) -> dict[str, list[dict[str, Any]]]:
     """The most confidently classified texts for each stance, as short excerpts.
 
     Confidence is the calibrated probability that the text is on topic and has that stance
@@ -198,7 +189,7 @@ def _quotes(relevant: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]
     for stance in ("supportive", "opposed", "neutral"):
         prob = f"p_{stance}"
 
-        def confidence(p: dict[str, Any], prob: str = prob) -> float:
+        def confidence(p: ScoredPost, prob: str = prob) -> float:
             return round((p["relevance"] or 0.0) * (p[prob] or 0.0), 4)
 
         candidates = [p for p in relevant if p["stance"] == stance and not p["is_deleted"]]
