@@ -121,15 +121,17 @@ class Scorer:
         *,
         encoder: Encoder | None = None,
         precision: str | None = None,
+        meta: dict | None = None,
     ) -> Scorer:
         """Load heads from model_dir; backbone None means the one recorded at training time.
 
         ``encoder`` lets callers share one loaded encoder between artefacts built with the
         same backbone, channels and quantisation; ``precision`` overrides the arithmetic
-        (for benchmarks: 'fp32', 'bf16', 'int8').
+        (for benchmarks: 'fp32', 'bf16', 'int8'); ``meta`` is model_dir's meta.json when
+        the caller has read it already (`read_meta`), so a run reads it once.
         """
         model_dir = Path(model_dir)
-        meta = read_meta(model_dir)
+        meta = read_meta(model_dir) if meta is None else meta
         recorded = meta.get("backbone") or DEFAULT_BACKBONE
         chosen = backbone or recorded
         model_id = meta["model_id"]

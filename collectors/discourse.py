@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from collectors.cursors import Window, take_oldest
 from collectors.http import HttpClient, HttpStatusError
 from collectors.lang import guess_lang
-from collectors.post import Post
+from collectors.post import Post, post_text
 from collectors.records import RECORD_ERRORS, parse_time
 from collectors.text import clean_text
 from collectors.threads import Hit, ThreadSearchCollector
@@ -164,7 +164,7 @@ class DiscourseCollector(ThreadSearchCollector[DiscourseSettings]):
             url=f"{self.base_url}/t/{slug}/{topic_id}" + ("" if is_root else f"/{number}"),
             score=_likes(post),
             community=self.settings.name,
-            lang=guess_lang("\n".join(filter(None, [title, body]))),
+            lang=guess_lang(post_text(title, body)),
             kind="post" if is_root else "comment",
             deleted=bool(post.get("deleted_at") or post.get("user_deleted")),
             extra=extra,

@@ -15,7 +15,7 @@ from collectors.cursors import Window, take_oldest
 from collectors.http import FETCH_ERRORS, HttpClient, HttpSettings, describe_error
 from collectors.lang import guess_lang
 from collectors.match import KeywordMatcher
-from collectors.post import Harvest, Post, Rejection
+from collectors.post import Harvest, Post, Rejection, post_text
 from collectors.records import RECORD_ERRORS, reason_of
 from collectors.text import clean_text
 
@@ -144,7 +144,7 @@ class FeedCollector:
             body=body,
             url=entry.get("link") or None,
             community=self.settings.name,
-            lang=guess_lang("\n".join(filter(None, [title, body]))),
+            lang=guess_lang(post_text(title, body)),
             kind="post",
             extra={"feed": self.settings.url},
         )

@@ -11,7 +11,7 @@ from typing import Any
 from collectors.cursors import Window, take_oldest
 from collectors.http import HttpStatusError, describe_error
 from collectors.lang import guess_lang
-from collectors.post import Post
+from collectors.post import Post, post_text
 from collectors.records import RECORD_ERRORS, parse_time
 from collectors.text import clean_text
 from collectors.threads import Hit, ThreadSearchCollector
@@ -148,7 +148,7 @@ class HackerNewsCollector(ThreadSearchCollector[HackerNewsSettings]):
             url=self.settings.item_url.format(id=node_id),
             score=node.get("points"),
             community=self.settings.community,
-            lang=guess_lang("\n".join(filter(None, [title, body]))),
+            lang=guess_lang(post_text(title, body)),
             kind="post" if is_root else "comment",
             deleted=deleted,
             extra={"link": link} if link else {},

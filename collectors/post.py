@@ -9,6 +9,19 @@ from typing import Any
 from collectors.text import clean_id, clean_name, clean_text, clean_url
 
 
+def post_text(title: str | None, body: str | None) -> str:
+    """Title and body as one text: what the classifier scores, the content hash covers,
+    keywords and topics are matched in and the language is guessed from."""
+    if title and body:
+        return f"{title}\n\n{body}"
+    return title or body or ""
+
+
+def post_line(title: str | None, body: str | None) -> str:
+    """Title and body on one line, as quotes and search hits show them."""
+    return " — ".join(part for part in (title, body) if part).replace("\n", " ")
+
+
 @dataclass(frozen=True)
 class Post:
     """One submission, story, forum post, feed entry or comment.
@@ -64,10 +77,8 @@ class Post:
 
     @property
     def text(self) -> str:
-        """Title and body as one text, the unit the classifier scores."""
-        if self.title and self.body:
-            return f"{self.title}\n\n{self.body}"
-        return self.title or self.body
+        """Title and body as one text, the unit the classifier scores (`post_text`)."""
+        return post_text(self.title, self.body)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

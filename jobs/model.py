@@ -1,14 +1,16 @@
 """Finding the trained classifier without loading it, and loading it when needed.
 
 Only `load_scorer` imports torch and transformers, so commands that do not score (collect,
-status, digest) start without them.
+status, digest) start without them. A run reads meta.json once (`model_meta`): the model
+id it scores and summarises under and the scorer it loads come from the same read, even
+if the artefact is replaced meanwhile.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from classifier.meta import read_meta
 from jobs.config import Settings
@@ -17,9 +19,14 @@ if TYPE_CHECKING:
     from classifier.scorer import Scorer
 
 
+def model_meta(model_dir: Path) -> dict[str, Any]:
+    """The artefact's meta.json, read without loading any weights."""
+    return read_meta(model_dir)
+
+
 def model_id_of(model_dir: Path) -> str:
     """The model id recorded with trained heads, read without loading any weights."""
-    return str(read_meta(model_dir)["model_id"])
+    return str(model_meta(model_dir)["model_id"])
 
 
 def scoring_threads(cores: int | None = None, load: float | None = None) -> int:
@@ -34,10 +41,12 @@ def scoring_threads(cores: int | None = None, load: float | None = None) -> int:
     return max(1, min(cores, cores - int(load)))
 
 
-def load_scorer(settings: Settings) -> Scorer:
+def load_scorer(settings: Settings, meta: dict[str, Any] | None = None) -> Scorer:
+    """The configured scorer, scoring with `scoring_threads`; `meta` is the meta.json the
+    run read (read again if None)."""
     from classifier.encoder import configure_threads
     from classifier.scorer import Scorer
 
-    scorer = Scorer.load(settings.model_dir, backbone=settings.backbone)
+    scorer = Scorer.load(settings.model_dir, backbone=settings.backbone, meta=meta)
     scorer.encoder.threads = configure_threads(scoring_threads())
     return scorer

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -22,11 +22,12 @@ from collectors.archive import read_archive
 from collectors.cursors import parse_cursor
 from collectors.deadline import Deadline, deadline_scope
 from collectors.post import Rejection
+from collectors.post import post_text as text_of
 from collectors.records import horizon, screen
 from jobs.config import SAMPLE_ARCHIVE, Settings, Topics
 from jobs.digest import Digest, build_digest, previous_day, retry_unsent, write_digest
 from jobs.lock import run_lock
-from jobs.model import load_scorer, model_id_of
+from jobs.model import load_scorer, model_id_of, model_meta
 from jobs.rows import DigestRow, SummaryRow
 from jobs.sources import Collector, archive_collectors, live_collectors
 from jobs.stop import stop_reason
@@ -283,10 +284,10 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def post_text(row: dict[str, Any]) -> str:
-    """The text the classifier sees, as `Post.text` builds it."""
-    title, body = row.get("title"), row.get("body") or ""
-    return f"{title}\n\n{body}" if title and body else (title or body)
+def post_text(row: Mapping[str, Any]) -> str:
+    """The text the classifier reads for a stored post: `collectors.post.post_text`, the
+    text its content hash covers."""
+    return text_of(row.get("title"), row.get("body"))
 
 
 def default_day(sample: bool, archives: Sequence[Path]) -> str:
@@ -389,7 +390,8 @@ def run_score(
 ) -> tuple[str, int, int]:
     """Score only, in this process (``engine='local'``) or on a Ray cluster (``'ray'``, at
     ``address``; default: a local one). Returns (model id, scored, reused)."""
-    model_id = model_id_of(settings.model_dir)
+    meta = model_meta(settings.model_dir)  # read once: the id and the scorer agree
+    model_id = str(meta["model_id"])
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     chosen: ScoreEngine | None = None
@@ -398,7 +400,7 @@ def run_score(
 
         chosen = ray_engine(settings, model_id, address=address, workers=workers, echo=echo)
     with run_lock(settings.db_path), Store.open(settings.db_path) as store:
-        scored, reused = score(store, model_id, lambda: load_scorer(settings), echo,
+        scored, reused = score(store, model_id, lambda: load_scorer(settings, meta), echo,
                                engine=chosen, limit=limit)
     return model_id, scored, reused
 
@@ -449,7 +451,8 @@ def run_daily(
     topics = settings.topics()  # a config mistake stops the run before anything else
     day = day or default_day(sample, archives)
     end_of_day = datetime.combine(date.fromisoformat(day), dtime.max, tzinfo=UTC)
-    model_id = model_id_of(settings.model_dir)
+    meta = model_meta(settings.model_dir)  # read once: the id and the scorer agree
+    model_id = str(meta["model_id"])
     with (
         run_lock(settings.db_path),
         Store.open(settings.db_path) as store,
@@ -465,7 +468,7 @@ def run_daily(
         collected.sources += len(start_errors)
         collected.failed_sources += len(start_errors)
         scored, reused = score(
-            store, model_id, get_scorer or (lambda: load_scorer(settings)), echo
+            store, model_id, get_scorer or (lambda: load_scorer(settings, meta)), echo
         )
         days = collected.days | {day, previous_day(day)}
         echo(f"summarizing {len(days)} days")

@@ -299,7 +299,8 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
                           "earlier text is kept.",
             "topic": "Configured topic it belongs to (keywords, else its thread's topic); "
                      "NULL when none.",
-            "content_hash": "Hash of title and body; a score applies to this exact text.",
+            "content_hash": "Hash of the text the classifier scores (the title, a blank line, "
+                            "the body); a score applies to this exact text.",
             "collected_at": "When stablewatch first stored it, ISO-8601 UTC.",
             "updated_at": "When stablewatch last changed it, ISO-8601 UTC.",
             "search_text": "Title and body folded for search when they hold Chinese or "

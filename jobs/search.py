@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors.fold import fold
+from collectors.post import post_line
 from jobs.fts import match_sql, search_terms
 from jobs.readonly import execute, readonly, require_schema
 
@@ -102,7 +103,7 @@ def excerpt(
     title: str | None, body: str | None, terms: list[str], limit: int = EXCERPT_CHARS
 ) -> str:
     """Title and body on one line, cut to about ``limit`` characters around the first term."""
-    text = " — ".join(part for part in (title, body) if part).replace("\n", " ")
+    text = post_line(title, body)
     if len(text) <= limit:
         return text
     folded = fold(text).lower()

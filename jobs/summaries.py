@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from collectors.post import post_line
 from jobs.baselines import DEFAULT_RULE, SpikeRule, baseline_columns
 from jobs.rows import PostRow, ScoredPost, SeriesRow, SummaryRow
 from jobs.store import Store
@@ -211,5 +212,5 @@ def _quotes(relevant: Sequence[ScoredPost]) -> dict[str, list[dict[str, Any]]]:
 
 
 def excerpt(title: str | None, body: str | None, limit: int = QUOTE_CHARS) -> str:
-    text = " — ".join(part for part in (title, body) if part).replace("\n", " ")
+    text = post_line(title, body)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import email
 import json
+import sys
 from email import policy
 
 import pytest
@@ -35,8 +36,29 @@ def counts(settings):
         return store.counts()
 
 
+def opened_during(path, run):
+    """How many times `path` is opened while `run()` runs (seen by an audit hook)."""
+    opened = []
+    watching = [True]
+
+    def hook(event, args):
+        if watching[0] and event == "open" and str(args[0]) == str(path):
+            opened.append(args[1])
+
+    sys.addaudithook(hook)  # cannot be removed: switched off below instead
+    try:
+        result = run()
+    finally:
+        watching[0] = False
+    return len(opened), result
+
+
 def test_daily_runs_every_stage(settings, clean_archive):
-    report = run_daily(settings, "2026-03-02", archives=[clean_archive])
+    meta = settings.model_dir / "meta.json"
+    reads, report = opened_during(
+        meta, lambda: run_daily(settings, "2026-03-02", archives=[clean_archive])
+    )
+    assert reads == 1  # the model id and the loaded scorer come from one read
     assert report.status == "ok"
     assert report.collect.counts.new == 7  # day 1 and day 2; day 3 has "not happened yet"
     assert report.scored == 7

@@ -195,3 +195,21 @@ def test_a_schema_step_that_fails_leaves_neither_its_changes_nor_its_version_row
     con.close()
     with Store.open(tmp_path / "old.db") as store:
         assert store.schema_version() == SCHEMA_VERSION
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [("HKMA licences", "Two issuers first."), (None, "Only a body."), ("Only a title", "")],
+)
+def test_the_hashed_text_is_the_text_the_classifier_reads(tmp_path, title, body):
+    """content_hash covers exactly what scoring reads for a stored post (one function)."""
+    from collectors.post import post_text
+    from jobs.pipeline import post_text as stored_text
+    from jobs.store import content_hash
+
+    post = make_post(title=title, body=body)
+    with Store.open(tmp_path / "a.db") as store:
+        store.upsert_posts([post], {})
+        (pending,) = store.unscored("m1")
+    assert stored_text(pending) == post.text == post_text(title, body)
+    assert pending["content_hash"] == content_hash(stored_text(pending))
