@@ -80,24 +80,6 @@ class RedditSettings:
     max_sleep: float = 60.0
     deadline: float | None = None
 
-    @classmethod
-    def from_topics(
-        cls, reddit: Mapping[str, Any], topics: Iterable[Mapping[str, Any]], **overrides: Any
-    ) -> RedditSettings:
-        """Settings from topics.toml: the [reddit] table plus the union of all topics."""
-        topics = list(topics)
-        fields = {
-            key: reddit[key]
-            for key in ("limit_per_listing", "replace_more_limit", "request_budget", "site")
-            if key in reddit
-        }
-        return cls(
-            subreddits=_unique(s for t in topics for s in t.get("subreddits", [])),
-            queries=_unique(q for t in topics for q in t.get("queries", [])),
-            keywords=_unique(k for t in topics for k in t.get("keywords", [])),
-            **{**fields, **overrides},
-        )
-
 
 def _created(thing: Any) -> datetime:
     return parse_time(vars(thing)["created_utc"])

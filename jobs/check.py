@@ -8,16 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from jobs.config import (
-    CONFIG_NAME,
-    DEFAULT_TOPICS,
-    ConfigError,
-    Settings,
-    Topics,
-    load_settings,
-    load_topics,
-)
-from jobs.sources import LIVE_SOURCES
+from jobs.config import CONFIG_NAME, DEFAULT_TOPICS, ConfigError, Settings, load_settings
+from jobs.sources import chosen_kinds
+from jobs.topics import Topics, load_topics
 
 
 @dataclass(frozen=True)
@@ -33,12 +26,7 @@ def run_check(db_path: Path | str, sources: Sequence[str] | None = None) -> list
     """Check stablewatch.toml, topics.toml, Reddit credentials (when Reddit is among
     `sources` and topics name subreddits or queries), the SMTP password and the model."""
     db_path = Path(db_path).expanduser().resolve()
-    wanted = list(sources or LIVE_SOURCES)
-    unknown = sorted(set(wanted) - set(LIVE_SOURCES))
-    if unknown:
-        raise ConfigError(
-            f"unknown source(s): {', '.join(unknown)}; choose from {', '.join(LIVE_SOURCES)}"
-        )
+    wanted = chosen_kinds(sources)
     findings: list[Finding] = []
     settings: Settings | None = None
     config_path = db_path.parent / CONFIG_NAME

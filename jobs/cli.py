@@ -30,6 +30,7 @@ from jobs.config import (
     write_default_config,
 )
 from jobs.exitcodes import EX_FAILED, EX_INTERRUPTED, EX_PARTIAL, EX_TERMINATED, EX_USAGE
+from jobs.source_kinds import LIVE_SOURCES
 from jobs.stop import Stopped, stop_on_sigterm
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,7 +47,7 @@ SOURCE_OPTION = click.option(
     "--source",
     "sources",
     multiple=True,
-    help="Live source kinds to use: reddit, hackernews, discourse, feed (repeatable).",
+    help=f"Live source kinds to use: {', '.join(LIVE_SOURCES)} (repeatable).",
 )
 
 

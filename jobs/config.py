@@ -1,18 +1,20 @@
-"""Settings: where the database, topics, model and outbox live, and how to send email."""
+"""Settings (stablewatch.toml): where the database, topics, model and outbox live, and how
+to send email. Reading and validating a TOML file is here too; topics.toml itself is read
+by `jobs.topics`."""
 
 from __future__ import annotations
 
 import os
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from jobs.config_schema import ConfigFile, problems, topics_model
+from jobs.config_schema import ConfigFile, problems
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -34,31 +36,6 @@ class ConfigError(Exception):
     def __init__(self, message: str, problems: Sequence[str] | None = None) -> None:
         super().__init__(message)
         self.problems = list(problems or [message])
-
-
-@dataclass(frozen=True)
-class Topic:
-    name: str
-    keywords: list[str]
-    subreddits: list[str] = field(default_factory=list)
-    queries: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Topics:
-    """The parsed topics.toml."""
-
-    topics: list[Topic]
-    forums: list[dict[str, Any]]
-    reddit: dict[str, Any]
-    lookback_days: int = 3
-    revisit_days: int = 3
-    source_deadline: float = 600.0  # seconds one source may spend; `deadline` per source
-    run_deadline: float = 1200.0  # seconds all sources together may spend
-
-    @property
-    def keywords(self) -> list[str]:
-        return [k for t in self.topics for k in t.keywords]
 
 
 @dataclass(frozen=True)
@@ -91,9 +68,6 @@ class Settings:
     def config_path(self) -> Path:
         return self.db_path.parent / CONFIG_NAME
 
-    def topics(self) -> Topics:
-        return load_topics(self.topics_path)
-
 
 def validate(model: type[M], data: dict[str, Any], path: Path) -> M:
     """`data` read from `path` as `model`, or ConfigError naming every mistake."""
@@ -105,25 +79,7 @@ def validate(model: type[M], data: dict[str, Any], path: Path) -> M:
         raise ConfigError(found[0] + more, found) from None
 
 
-def load_topics(path: Path) -> Topics:
-    """Read and validate a topics.toml file (see jobs/config_schema.py)."""
-    parsed: Any = validate(topics_model(), _read_toml(path), path)
-    return Topics(
-        topics=[
-            Topic(name=t.name, keywords=list(t.keywords), subreddits=list(t.subreddits),
-                  queries=list(t.queries))
-            for t in parsed.topics
-        ],
-        forums=[f.model_dump(exclude_unset=True) | {"kind": f.kind} for f in parsed.forums],
-        reddit=parsed.reddit.model_dump(exclude_unset=True),
-        lookback_days=parsed.collect.lookback_days,
-        revisit_days=parsed.collect.revisit_days,
-        source_deadline=parsed.collect.source_deadline,
-        run_deadline=parsed.collect.run_deadline,
-    )
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
@@ -151,7 +107,7 @@ def _env_port(name: str) -> int | None:
 def read_config(db_path: Path | str) -> ConfigFile:
     """stablewatch.toml beside the database, validated (all defaults when it is absent)."""
     config_path = Path(db_path).expanduser().resolve().parent / CONFIG_NAME
-    data = _read_toml(config_path) if config_path.exists() else {}
+    data = read_toml(config_path) if config_path.exists() else {}
     return validate(ConfigFile, data, config_path)
 
 

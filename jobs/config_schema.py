@@ -3,8 +3,9 @@
 Unknown sections and keys are errors that name the key and suggest the closest valid one;
 a value of the wrong type names its key and the type expected; `problems()` turns a
 `ValidationError` into one line per mistake. The tunables of each source (the [reddit]
-table and each [[forums]] kind) are the fields of its collector's settings dataclass, so a
-setting a collector gains is accepted here without a second list to keep in step.
+table and each [[forums]] kind) are the fields of its collector's settings dataclass, and
+the kinds are `jobs.source_kinds.KINDS`, so a setting a collector gains, or a kind the
+registry gains, is accepted here without a second list to keep in step.
 """
 
 from __future__ import annotations
@@ -170,39 +171,28 @@ def _tunables(cls: type, given: set[str]) -> dict[str, Any]:
 
 @functools.cache
 def topics_model() -> type[BaseModel]:
-    """The topics.toml model, built on first use from the collectors' settings."""
-    from collectors.discourse import DiscourseSettings
-    from collectors.feeds import FeedSettings
-    from collectors.hackernews import HackerNewsSettings
-    from collectors.reddit import RedditSettings
+    """The topics.toml model, built on first use from the registry of source kinds: each
+    kind's tunables are its settings dataclass's optional fields."""
+    from jobs.source_kinds import FORUM_KINDS, KINDS
 
     queries = (list[Text], Field(min_length=1))
-    hackernews = create_model(
-        "HackerNewsForum",
-        __base__=ForumBase,
-        kind=(Literal["hackernews"], ...),
-        queries=queries,
-        **_tunables(HackerNewsSettings, {"base_url", "queries", "keywords"}),
+    forums = tuple(
+        create_model(
+            f"{kind.title}Forum",
+            __base__=ForumBase,
+            kind=(Literal[kind.name], ...),  # type: ignore[valid-type]
+            **({"queries": queries} if kind.needs_queries else {}),
+            **_tunables(kind.settings_class(), set(kind.filled)),
+        )
+        for kind in FORUM_KINDS
     )
-    discourse = create_model(
-        "DiscourseForum",
-        __base__=ForumBase,
-        kind=(Literal["discourse"], ...),
-        queries=queries,
-        **_tunables(DiscourseSettings, {"base_url", "name", "queries", "keywords"}),
-    )
-    feed = create_model(
-        "FeedForum",
-        __base__=ForumBase,
-        kind=(Literal["feed"], ...),
-        **_tunables(FeedSettings, {"url", "name", "keywords"}),
-    )
+    reddit = KINDS["reddit"]
     reddit_section = create_model(
-        "RedditSection",
+        f"{reddit.title}Section",
         __base__=StrictModel,
-        **_tunables(RedditSettings, {"subreddits", "queries", "keywords"}),
+        **_tunables(reddit.settings_class(), set(reddit.filled)),
     )
-    forum = Annotated[Union[hackernews, discourse, feed], Field(discriminator="kind")]  # noqa: UP007
+    forum = Annotated[Union[forums], Field(discriminator="kind")]  # noqa: UP007
     default_reddit = reddit_section()
 
     class TopicsFile(StrictModel):

@@ -24,7 +24,7 @@ from collectors.deadline import Deadline, deadline_scope
 from collectors.post import Rejection
 from collectors.post import post_text as text_of
 from collectors.records import horizon, screen
-from jobs.config import SAMPLE_ARCHIVE, Settings, Topics
+from jobs.config import SAMPLE_ARCHIVE, Settings
 from jobs.digest import Digest, build_digest, previous_day, retry_unsent, write_digest
 from jobs.lock import run_lock
 from jobs.model import load_scorer, model_id_of, model_meta
@@ -33,7 +33,7 @@ from jobs.sources import Collector, archive_collectors, live_collectors
 from jobs.stop import stop_reason
 from jobs.store import Store, UpsertCounts, describe_storage_error
 from jobs.summaries import days_between, summarize
-from jobs.topics import TopicAssigner
+from jobs.topics import TopicAssigner, Topics, load_topics
 
 if TYPE_CHECKING:
     from classifier.scorer import Scorer
@@ -352,7 +352,7 @@ def run_collect(
     echo: Echo = _quiet,
 ) -> CollectReport:
     """Collect only. Raises SourceError, before writing anything, if a source cannot start."""
-    topics = settings.topics()
+    topics = load_topics(settings.topics_path)
     if archives:
         collectors = archive_collectors([Path(a) for a in archives], until=None)
     else:
@@ -419,7 +419,7 @@ def run_summarize(settings: Settings, first: str | None = None,
         if span is None:
             return []
         days = days_between(first or span[0], last or span[1])
-        topics = topic_names(settings.topics())
+        topics = topic_names(load_topics(settings.topics_path))
         return summarize(store, model_id_of(settings.model_dir), topics, days)
 
 
@@ -429,8 +429,8 @@ def run_digest(settings: Settings, day: str, send: bool = False,
     `write`; else only build it). The database must exist: this never creates one."""
     Store.open(settings.db_path, readonly=True).close()  # NoDatabase, before any lock file
     with run_lock(settings.db_path), Store.open(settings.db_path, create=False) as store:
-        summarize(store, model_id_of(settings.model_dir), topic_names(settings.topics()),
-                  [day, previous_day(day)])
+        topics = topic_names(load_topics(settings.topics_path))
+        summarize(store, model_id_of(settings.model_dir), topics, [day, previous_day(day)])
         digest = build_digest(store, day)
         return digest, (write_digest(store, settings, digest, send=send) if write else None)
 
@@ -448,7 +448,7 @@ def run_daily(
     """Collect, store, score, summarize and digest for `day` (YYYY-MM-DD, UTC)."""
     started = time.monotonic()
     archives = [Path(a) for a in archives] + ([SAMPLE_ARCHIVE] if sample else [])
-    topics = settings.topics()  # a config mistake stops the run before anything else
+    topics = load_topics(settings.topics_path)  # a config mistake stops the run first
     day = day or default_day(sample, archives)
     end_of_day = datetime.combine(date.fromisoformat(day), dtime.max, tzinfo=UTC)
     meta = model_meta(settings.model_dir)  # read once: the id and the scorer agree

@@ -1,19 +1,24 @@
-"""Build the collectors a run uses from settings: the sample, archives, or live sources."""
+"""Build the collectors a run uses from settings: the sample, archives, or live sources.
+
+Which kinds of live source exist, and how each is built, is `jobs.source_kinds.KINDS`.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from collectors.archive import ArchiveCollector
 from collectors.post import Harvest
-from jobs.config import ConfigError, Topics
+from jobs.config import ConfigError
+from jobs.source_kinds import KINDS, LIVE_SOURCES, SourceKind, forum_values
+from jobs.topics import Topics
 
-LIVE_SOURCES = ("reddit", "hackernews", "discourse", "feed")
+__all__ = ["LIVE_SOURCES", "Collector", "archive_collectors", "chosen_kinds", "live_collectors"]
 
 
 class Collector(Protocol):
@@ -28,6 +33,18 @@ def archive_collectors(paths: Sequence[Path], until: datetime | None) -> list[Co
     return [ArchiveCollector(Path(p), until=until) for p in paths]
 
 
+def chosen_kinds(sources: Iterable[str] | None) -> list[str]:
+    """The kinds `sources` names (all when None or empty), in registry order; ConfigError
+    naming any that is no kind."""
+    wanted = set(sources or LIVE_SOURCES)
+    unknown = sorted(wanted - set(LIVE_SOURCES))
+    if unknown:
+        raise ConfigError(
+            f"unknown source(s): {', '.join(unknown)}; choose from {', '.join(LIVE_SOURCES)}"
+        )
+    return [name for name in LIVE_SOURCES if name in wanted]
+
+
 def live_collectors(
     topics: Topics, sources: Sequence[str] | None = None
 ) -> tuple[list[Collector], list[str]]:
@@ -36,11 +53,7 @@ def live_collectors(
     A source that cannot start (missing Reddit credentials, a bad forum entry) is left out
     and its error returned, so the others still run.
     """
-    wanted = set(sources or LIVE_SOURCES)
-    unknown = wanted - set(LIVE_SOURCES)
-    if unknown:
-        choices = ", ".join(LIVE_SOURCES)
-        raise ConfigError(f"unknown source(s): {', '.join(sorted(unknown))}; choose from {choices}")
+    wanted = chosen_kinds(sources)
     builders: list[tuple[str, Callable[[], Collector]]] = []
     if "reddit" in wanted:
         builders.append(("reddit", lambda: reddit_collector(topics)))
@@ -63,8 +76,6 @@ def reddit_collector(topics: Topics) -> Collector:
 
     STABLEWATCH_REDDIT_OAUTH_URL / STABLEWATCH_REDDIT_URL override the API endpoints.
     """
-    from collectors.reddit import RedditCollector, RedditSettings
-
     given: dict[str, Any] = {
         "subreddits": list(dict.fromkeys(s for t in topics.topics for s in t.subreddits)),
         "queries": list(dict.fromkeys(q for t in topics.topics for q in t.queries)),
@@ -74,40 +85,25 @@ def reddit_collector(topics: Topics) -> Collector:
         env = os.environ.get(f"STABLEWATCH_REDDIT_{key.upper()}")
         if env:
             given[key] = env
-    return RedditCollector(_settings_from(RedditSettings, topics.reddit, **given))
-
-
-def _settings_from(cls: type, forum: Mapping[str, Any], **given: Any) -> Any:
-    """A settings dataclass from a [[forums]] entry: given values plus optional tunables."""
-    names = {f.name for f in dataclasses.fields(cls)}
-    extra = {k: v for k, v in forum.items() if k in names and k not in given}
-    return cls(**given, **extra)
+    return _build(KINDS["reddit"], topics.reddit, given)
 
 
 def forum_collector(forum: Mapping[str, Any], topics: Topics) -> Collector:
-    kind, url = forum.get("kind"), forum.get("url")
-    if not url:
-        raise ConfigError(f"forum {forum.get('name', kind)!r} in topics.toml needs a url")
-    name = str(forum.get("name", url))
-    queries = list(forum.get("queries", []))
-    if kind == "hackernews":
-        from collectors.hackernews import HackerNewsCollector, HackerNewsSettings
+    """The collector of one [[forums]] entry (its `kind` names a registry entry)."""
+    name = forum.get("kind")
+    if not forum.get("url"):
+        raise ConfigError(f"forum {forum.get('name', name)!r} in topics.toml needs a url")
+    kind = KINDS.get(str(name))
+    if kind is None or not kind.forum:
+        raise ConfigError(f"unknown forum kind {name!r} in topics.toml")
+    values = forum_values(forum, topics.keywords)
+    return _build(kind, forum, {name: values[name] for name in kind.filled})
 
-        return HackerNewsCollector(
-            _settings_from(HackerNewsSettings, forum, base_url=url, queries=queries,
-                           keywords=topics.keywords)
-        )
-    if kind == "discourse":
-        from collectors.discourse import DiscourseCollector, DiscourseSettings
 
-        return DiscourseCollector(
-            _settings_from(DiscourseSettings, forum, base_url=url, name=name, queries=queries,
-                           keywords=topics.keywords)
-        )
-    if kind == "feed":
-        from collectors.feeds import FeedCollector, FeedSettings
-
-        return FeedCollector(
-            _settings_from(FeedSettings, forum, url=url, name=name, keywords=topics.keywords)
-        )
-    raise ConfigError(f"unknown forum kind {kind!r} in topics.toml")
+def _build(kind: SourceKind, table: Mapping[str, Any], given: dict[str, Any]) -> Collector:
+    """`kind`'s collector on settings made of `given` plus the tunables `table` sets."""
+    settings_class = kind.settings_class()
+    names = {f.name for f in dataclasses.fields(settings_class)}
+    tunables = {k: v for k, v in table.items() if k in names and k not in given}
+    collector: Collector = kind.collector_class()(settings_class(**given, **tunables))
+    return collector

@@ -1,14 +1,62 @@
-"""Decide which configured topic each post belongs to."""
+"""Topics (topics.toml): what to watch, read and validated (`load_topics`), and which
+topic each post belongs to (`TopicAssigner`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from collectors.match import KeywordMatcher
 from collectors.post import Post
-from jobs.config import Topic
+from jobs.config import read_toml, validate
+from jobs.config_schema import topics_model
 
 Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    keywords: list[str]
+    subreddits: list[str] = field(default_factory=list)
+    queries: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The parsed topics.toml."""
+
+    topics: list[Topic]
+    forums: list[dict[str, Any]]
+    reddit: dict[str, Any]
+    lookback_days: int = 3
+    revisit_days: int = 3
+    source_deadline: float = 600.0  # seconds one source may spend; `deadline` per source
+    run_deadline: float = 1200.0  # seconds all sources together may spend
+
+    @property
+    def keywords(self) -> list[str]:
+        return [k for t in self.topics for k in t.keywords]
+
+
+def load_topics(path: Path) -> Topics:
+    """Read and validate a topics.toml file (see jobs/config_schema.py)."""
+    parsed: Any = validate(topics_model(), read_toml(path), path)
+    return Topics(
+        topics=[
+            Topic(name=t.name, keywords=list(t.keywords), subreddits=list(t.subreddits),
+                  queries=list(t.queries))
+            for t in parsed.topics
+        ],
+        forums=[f.model_dump(exclude_unset=True) | {"kind": f.kind} for f in parsed.forums],
+        reddit=parsed.reddit.model_dump(exclude_unset=True),
+        lookback_days=parsed.collect.lookback_days,
+        revisit_days=parsed.collect.revisit_days,
+        source_deadline=parsed.collect.source_deadline,
+        run_deadline=parsed.collect.run_deadline,
+    )
 
 
 class TopicAssigner:

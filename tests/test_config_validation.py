@@ -8,8 +8,9 @@ from click.testing import CliRunner
 from praw.config import Config
 
 from jobs.cli import cli
-from jobs.config import DEFAULT_TOPICS, ConfigError, load_topics
+from jobs.config import DEFAULT_TOPICS, ConfigError
 from jobs.exitcodes import EX_USAGE
+from jobs.topics import load_topics
 
 TOPICS = """
 [[topics]]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collectors.fold import fold, script_forms
 from collectors.match import KeywordMatcher
-from jobs.config import DEFAULT_TOPICS, Topic, load_topics
+from jobs.config import DEFAULT_TOPICS
 from jobs.fts import search_text
-from jobs.topics import TopicAssigner
+from jobs.topics import Topic, TopicAssigner, load_topics
 
 
 def test_fold_maps_traditional_and_full_width_to_one_spelling():

@@ -20,9 +20,10 @@ from markupsafe import escape
 from collectors.archive import ArchiveCollector, read_archive
 from collectors.records import INT64_MAX, INT64_MIN
 from collectors.text import clean_text
-from jobs.config import DEFAULT_TOPICS, load_topics
+from jobs.config import DEFAULT_TOPICS
 from jobs.pipeline import collect
 from jobs.store import Store
+from jobs.topics import load_topics
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 TAG = re.compile(r"<[a-zA-Z/!]")

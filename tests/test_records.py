@@ -14,9 +14,10 @@ from test_hackernews import FakeAlgolia, collector
 from collectors.archive import ArchiveCollector, read_archive
 from collectors.post import Harvest, Post
 from collectors.records import parse_time
-from jobs.config import DEFAULT_TOPICS, SAMPLE_ARCHIVE, load_topics
+from jobs.config import DEFAULT_TOPICS, SAMPLE_ARCHIVE
 from jobs.pipeline import collect, default_day
 from jobs.store import Store
+from jobs.topics import load_topics
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 GOOD = {

@@ -9,7 +9,9 @@ import pytest
 from reddit_server import FakeReddit, Reply, fixture_reddit, load_fixture, settings_for
 
 from collectors.post import Harvest
-from collectors.reddit import RedditCollector, RedditSettings
+from collectors.reddit import RedditCollector
+from jobs.sources import reddit_collector
+from jobs.topics import Topic, Topics
 
 SINCE = datetime(2026, 11, 20, tzinfo=UTC)
 
@@ -197,13 +199,26 @@ def test_without_keywords_every_submission_is_kept(fake: FakeReddit) -> None:
     assert ids(harvest, "post") == ["abc101", "abc102", "abc103", "abc104", "abc105"]
 
 
-def test_settings_from_topics_take_the_union_of_topics() -> None:
-    topics = [
-        {"subreddits": ["China", "CryptoCurrency"], "queries": ["digital yuan"], "keywords": ["a"]},
-        {"subreddits": ["cryptocurrency", "HongKong"], "queries": ["HKMA"], "keywords": ["b"]},
-    ]
-    settings = RedditSettings.from_topics({"request_budget": 50, "site": "x"}, topics)
-
-    assert settings.subreddits == ["China", "CryptoCurrency", "HongKong"]
-    assert settings.queries == ["digital yuan", "HKMA"] and settings.keywords == ["a", "b"]
-    assert settings.request_budget == 50 and settings.site == "x"
+def test_settings_take_the_union_of_topics_and_the_reddit_table() -> None:
+    """jobs.sources builds the one Reddit collector: every topic's subreddits and queries
+    (read once each, whatever their case), every keyword, and the [reddit] tunables."""
+    topics = Topics(
+        topics=[
+            Topic("a", ["a"], subreddits=["China", "CryptoCurrency"], queries=["digital yuan"]),
+            Topic("b", ["b"], subreddits=["cryptocurrency", "HongKong"], queries=["HKMA"]),
+        ],
+        forums=[],
+        reddit={"request_budget": 50, "site": None, "client_id": "id", "client_secret": "s",
+                "user_agent": "stablewatch-tests/0.1"},
+    )
+    collector = reddit_collector(topics)
+    try:
+        listings = collector.keys()
+        assert [key for key, _path, _params in listings] == [
+            "r/China/new", "r/CryptoCurrency/new", "r/HongKong/new",
+            "search/digital yuan", "search/HKMA",
+        ]
+        assert collector.settings.keywords == ["a", "b"]
+        assert collector.settings.request_budget == 50 and collector.budget.limit == 50
+    finally:
+        collector.close()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from collectors.post import Post
-from jobs.config import DEFAULT_TOPICS, load_topics
-from jobs.topics import TopicAssigner
+from jobs.config import DEFAULT_TOPICS
+from jobs.topics import TopicAssigner, load_topics
 
 YUAN, HK = "yuan stablecoins", "Hong Kong stablecoin regulation"
 
