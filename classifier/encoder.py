@@ -22,6 +22,7 @@ import shutil
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -204,10 +205,10 @@ class Encoder:
         self.max_tokens = max_tokens
         self.max_chunks = max_chunks
         self.threads = configure_threads(threads)
-        self._model = None
-        self._tokenizer = None
-        self._use = None
-        self.tuned = None  # fine-tuned copies of the top layers (see attach_tuned)
+        self._model: Any = None  # transformers model and tokenizer, loaded on first use
+        self._tokenizer: Any = None
+        self._use: Any = None
+        self.tuned: Any = None  # fine-tuned copies of the top layers (see attach_tuned)
         self.first_tuned = 0
         self.templates = tuple(templates)
         self._template_matrix: np.ndarray | None = None

@@ -60,6 +60,10 @@ class Member(nn.Module):
 class Heads(nn.Module):
     """Standardisation plus an ensemble of Members; predict() averages probabilities."""
 
+    mean: torch.Tensor  # buffers (register_buffer), typed for the checker
+    scale: torch.Tensor
+    temperature: torch.Tensor
+
     def __init__(self, dim: int, hidden: int = 0, dropout: float = 0.0, members: int = 1) -> None:
         super().__init__()
         self.dim = dim

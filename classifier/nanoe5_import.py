@@ -208,7 +208,7 @@ def build_tokenizer(p: PackedE5):
 
     vocab = [(piece, float(score)) for piece, score in zip(p.pieces, p.scores, strict=True)]
     tok = Tokenizer(models.Unigram(vocab, unk_id=p.unk, byte_fallback=False))
-    steps = [normalizers.NFKC()]
+    steps: list[normalizers.Normalizer] = [normalizers.NFKC()]
     steps += [normalizers.Replace(src, dst) for src, dst in sorted(_normalizer_map(p).items())]
     steps.append(normalizers.Replace(Regex(" {2,}"), " "))
     tok.normalizer = normalizers.Sequence(steps)

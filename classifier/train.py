@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -331,7 +332,7 @@ def train(
         settings["encoder_weights"] = ENCODER_FILE
         settings["finetune"] = finetune.__dict__
     model_id = make_model_id(out_dir, settings)
-    meta = {
+    meta: dict[str, Any] = {
         "model_id": model_id,
         **settings,
         "heads_sha256": hashlib.sha256((out_dir / HEADS_FILE).read_bytes()).hexdigest(),
@@ -369,7 +370,7 @@ def heads_config(heads: Heads) -> dict:
     """The HeadConfig fields that rebuild ``heads`` (for heads trained by fine-tuning)."""
     from torch import nn
 
-    trunk = heads.members[0].trunk
+    trunk: Any = heads.members[0].trunk  # nn.Identity, or nn.Sequential(Linear, ...)
     hidden = 0 if isinstance(trunk, nn.Identity) else trunk[0].out_features
     return {"hidden": hidden, "members": len(heads.members), "dropout": 0.0}
 

@@ -57,7 +57,10 @@ class MalformedFeed(ValueError):
 
 def _created(entry: Mapping[str, Any]) -> datetime | None:
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
-    return datetime(*parsed[:6], tzinfo=UTC) if parsed else None
+    if not parsed:
+        return None
+    year, month, day, hour, minute, second = parsed[:6]
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def _body(entry: Mapping[str, Any]) -> str:
