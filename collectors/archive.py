@@ -32,7 +32,7 @@ from pydantic import (
     ValidationError,
 )
 
-from collectors.cursors import format_cursor, parse_cursor
+from collectors.cursors import HarvestRun, Window
 from collectors.post import Harvest, Post, Rejection
 from collectors.records import (
     INT64_MAX,
@@ -215,19 +215,15 @@ class ArchiveCollector:
     def harvest(
         self, cursors: Mapping[str, str], since: datetime | None = None, revisit: Sequence[str] = ()
     ) -> Iterator[Harvest]:
-        read = read_archive(self.path, self.now or datetime.now(UTC))
-        cursor = parse_cursor(cursors.get(read.key))
-        posts = [
-            p
-            for p in read.posts
-            if (cursor is None or p.created_utc > cursor)
-            and (self.until is None or p.created_utc <= self.until)
-        ]
-        newest = max((p.created_utc for p in posts), default=cursor)
-        yield Harvest(
-            source=self.source,
-            key=read.key,
-            posts=posts,
-            cursor=format_cursor(newest) if newest else None,
-            rejected=read.rejected,
-        )
+        """One harvest: every valid record after the cursor and not after `until` (an
+        archive is replayed whole on a first run: `since` does not apply)."""
+        now = self.now or datetime.now(UTC)
+        read = read_archive(self.path, now)
+        window = Window(cursors.get(read.key), now=now, until=self.until)
+        run = HarvestRun(self.source, read.key, window)
+        run.rejected += read.rejected
+        for post in read.posts:
+            if window.is_new(post.created_utc):
+                window.cover(post.created_utc)
+                run.keep([post])
+        yield run.harvest()

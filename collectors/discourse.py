@@ -75,13 +75,14 @@ class DiscourseCollector(ThreadSearchCollector[DiscourseSettings]):
         return revisit_id.split("/")[0]  # a reply's id is "<topic_id>/<post_number>"
 
     def _kept(self, thread: list[Post], window: Window) -> list[Post]:
-        return [p for p in thread if p.created_utc >= window.since]
+        since = window.since
+        return thread if since is None else [p for p in thread if p.created_utc >= since]
 
     def _hits(self, query: str, window: Window) -> list[Hit]:
         """Topics with search hits newer than the cursor, each with its newest such hit,
         oldest first and at most `max_topics` (plus ties), so the cursor can advance
         topic by topic without passing the ones left for the next run."""
-        bound = window.after or window.since
+        bound = window.start
         after = (bound - timedelta(days=1)).date().isoformat()
         latest: dict[str, datetime] = {}
         for page in range(1, self.settings.max_search_pages + 1):

@@ -11,12 +11,12 @@ from typing import Any
 
 import feedparser
 
-from collectors.cursors import Window, take_oldest
+from collectors.cursors import HarvestRun, Window, take_oldest
 from collectors.http import FETCH_ERRORS, HttpClient, HttpSettings, describe_error
 from collectors.lang import guess_lang
 from collectors.match import KeywordMatcher
-from collectors.post import Harvest, Post, Rejection, post_text
-from collectors.records import RECORD_ERRORS, reason_of
+from collectors.post import Harvest, Post, post_text
+from collectors.records import RECORD_ERRORS
 from collectors.text import clean_text
 
 
@@ -53,6 +53,13 @@ def _repair_utf8(raw: bytes, content_type: str) -> bytes:
 
 class MalformedFeed(ValueError):
     """The body is not a feed feedparser can read any entries from."""
+
+
+FEED_ERRORS: tuple[type[Exception], ...] = (*FETCH_ERRORS, MalformedFeed)
+
+
+def _describe(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, MalformedFeed) else describe_error(exc)
 
 
 def _created(entry: Mapping[str, Any]) -> datetime | None:
@@ -96,23 +103,17 @@ class FeedCollector:
     ) -> Iterator[Harvest]:
         key = f"feed/{self.settings.url}"
         window = Window(cursors.get(key), since)
-        start = self.client.requests
-        posts: list[Post] = []
-        rejected: list[Rejection] = []
-        error = None
-        try:
-            for post in self._entries(window, key, rejected):
+        run = HarvestRun(self.source, key, window, lambda: self.client.requests)
+        with run.stop_on(FEED_ERRORS, _describe):
+            for post in self._entries(window, run):
                 window.cover(post.created_utc)
                 if self.matcher.matches_any([post.text]):
-                    posts.append(post)
-        except (*FETCH_ERRORS, MalformedFeed) as exc:
-            error = str(exc) if isinstance(exc, MalformedFeed) else describe_error(exc)
-        yield Harvest(self.source, key, posts, window.cursor, error,
-                      self.client.requests - start, rejected)
+                    run.keep([post])
+        yield run.harvest()
 
-    def _entries(self, window: Window, key: str, rejected: list[Rejection]) -> list[Post]:
+    def _entries(self, window: Window, run: HarvestRun) -> list[Post]:
         """New entries, oldest first, `max_entries` (plus ties); an entry that cannot be
-        read is added to `rejected` and the others go on."""
+        read is rejected in `run` and the others go on."""
         fetched = self.client.get(self.settings.url)
         headers = {k.lower(): v for k, v in fetched.headers.items()}
         content = _repair_utf8(fetched.content, headers.get("content-type", ""))
@@ -127,8 +128,7 @@ class FeedCollector:
                 if created is not None and window.is_new(created):
                     posts.append(self._post(entry, created))
             except RECORD_ERRORS as exc:
-                name = entry.get("id") or entry.get("link") or entry.get("title")
-                rejected.append(Rejection(self.source, f"{key} id {name}", reason_of(exc)))
+                run.reject(entry.get("id") or entry.get("link") or entry.get("title"), exc)
         posts.sort(key=lambda p: p.created_utc)
         return take_oldest(posts, self.settings.max_entries, lambda p: p.created_utc)
 

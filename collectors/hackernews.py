@@ -69,7 +69,7 @@ class HackerNewsCollector(ThreadSearchCollector[HackerNewsSettings]):
         Algolia sorts newest first; when there are more pages than one, the last two pages
         hold the oldest stories, so the cursor advances without skipping any.
         """
-        bound = window.after or window.since
+        bound = window.start
         op = ">" if window.after else ">="
         per_page = max(1, min(self.settings.max_stories, 1000))
         params = {

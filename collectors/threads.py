@@ -7,11 +7,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
-from collectors.cursors import Window
+from collectors.cursors import HarvestRun, Window
 from collectors.http import FETCH_ERRORS, HttpClient, HttpSettings, describe_error
 from collectors.match import KeywordMatcher
-from collectors.post import Harvest, Post, Rejection
-from collectors.records import reason_of
+from collectors.post import Harvest, Post
 
 
 class SearchSettings(Protocol):
@@ -55,17 +54,15 @@ class ThreadSearchCollector(ABC, Generic[S]):
         self.client = client or HttpClient(HttpSettings(timeout=settings.timeout))
         self.matcher = KeywordMatcher(settings.keywords)
         self.base_url = settings.base_url.rstrip("/")
-        self._key = ""
-        self._rejected: list[Rejection] = []
+        self._run = HarvestRun("", "")  # the harvest under way (set by _begin)
 
     def _reject(self, record_id: object, exc: BaseException) -> None:
         """Leave one unreadable record out, naming it in the current harvest."""
-        self._rejected.append(
-            Rejection(self.source, f"{self._key} id {record_id}", reason_of(exc))
-        )
+        self._run.reject(record_id, exc)
 
-    def _begin(self, key: str) -> None:
-        self._key, self._rejected = key, []
+    def _begin(self, key: str, window: Window | None = None) -> HarvestRun:
+        self._run = HarvestRun(self.source, key, window, lambda: self.client.requests)
+        return self._run
 
     @abstractmethod
     def _search_key(self, query: str) -> str:
@@ -109,32 +106,19 @@ class ThreadSearchCollector(ABC, Generic[S]):
         self, query: str, cursors: Mapping[str, str], since: datetime, fetched: set[str]
     ) -> Harvest:
         key = self._search_key(query)
-        self._begin(key)
         window = Window(cursors.get(key), since)
-        start = self.client.requests
-        posts: list[Post] = []
-        error = None
-        try:
+        run = self._begin(key, window)
+        with run.stop_on(FETCH_ERRORS, describe_error):
             for hit in self._hits(query, window):
                 thread = self._thread(hit.thread_id, hit)
                 fetched.add(hit.thread_id)
                 if self.matcher.matches_any(p.text for p in thread):
-                    posts += self._kept(thread, window)
+                    run.keep(self._kept(thread, window))
                 window.cover(hit.when)
-        except FETCH_ERRORS as exc:
-            error = describe_error(exc)
-        return Harvest(self.source, key, posts, window.cursor, error,
-                       self.client.requests - start, self._rejected)
+        return run.harvest()
 
     def _revisit(self, thread_id: str) -> Harvest:
-        key = self._thread_key(thread_id)
-        self._begin(key)
-        start = self.client.requests
-        posts: list[Post] = []
-        error = None
-        try:
-            posts = self._thread(thread_id, None)
-        except FETCH_ERRORS as exc:
-            error = self._revisit_error(exc)
-        return Harvest(self.source, key, posts, None, error, self.client.requests - start,
-                       self._rejected)
+        run = self._begin(self._thread_key(thread_id))
+        with run.stop_on(FETCH_ERRORS, self._revisit_error):
+            run.keep(self._thread(thread_id, None))
+        return run.harvest()
