@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,7 +15,7 @@ from collectors.lang import guess_lang
 from collectors.post import Post, post_text
 from collectors.records import RECORD_ERRORS, parse_time
 from collectors.text import clean_text
-from collectors.threads import Hit, ThreadSearchCollector
+from collectors.threads import Hit, ThreadSearchCollector, with_comment_count
 
 _SHOWN_POST_TYPES = {1, 2}  # regular and moderator posts; not small actions or whispers
 _POSTS_PER_REQUEST = 20
@@ -132,10 +132,7 @@ class DiscourseCollector(ThreadSearchCollector[DiscourseSettings]):
                 posts.append(self._post(topic, raw_post))
             except RECORD_ERRORS as exc:  # rejected alone; the rest of the topic is kept
                 self._reject(f"{topic_id}/{raw_post.get('post_number')}", exc)
-        if posts and posts[0].kind == "post":
-            replies = sum(1 for p in posts[1:] if not p.deleted)
-            posts[0] = replace(posts[0], num_comments=replies)
-        return posts
+        return with_comment_count(posts)
 
     def _post(self, topic: Mapping[str, Any], post: Mapping[str, Any]) -> Post:
         topic_id = str(topic["id"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +14,7 @@ from collectors.lang import guess_lang
 from collectors.post import Post, post_text
 from collectors.records import RECORD_ERRORS, parse_time
 from collectors.text import clean_text
-from collectors.threads import Hit, ThreadSearchCollector
+from collectors.threads import Hit, ThreadSearchCollector, with_comment_count
 
 _PARAGRAPH = re.compile(r"(?i)<p\b")
 
@@ -124,10 +124,7 @@ class HackerNewsCollector(ThreadSearchCollector[HackerNewsSettings]):
             children = node.get("children")
             if isinstance(children, list):
                 stack.extend((child, str(node.get("id"))) for child in reversed(children))
-        if posts and posts[0].id == str(story_id) and posts[0].kind == "post":
-            comments = sum(1 for p in posts if p.kind == "comment" and not p.deleted)
-            posts[0] = replace(posts[0], num_comments=comments)
-        return posts
+        return with_comment_count(posts, str(story_id))
 
     def _post(self, node: Mapping[str, Any], story_id: str, parent_id: str | None) -> Post:
         node_id = str(node["id"])

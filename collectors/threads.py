@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
@@ -32,6 +33,15 @@ class Hit(NamedTuple):
     thread_id: str
     when: datetime
     data: Mapping[str, Any] | None = None
+
+
+def with_comment_count(posts: list[Post], root_id: str | None = None) -> list[Post]:
+    """A fetched thread with its root's `num_comments` set to the comments it holds that
+    are not deleted; unchanged when its first post is not the root (`root_id`, if given)."""
+    if posts and posts[0].kind == "post" and root_id in (None, posts[0].id):
+        comments = sum(1 for p in posts[1:] if p.kind == "comment" and not p.deleted)
+        posts[0] = replace(posts[0], num_comments=comments)
+    return posts
 
 
 class ThreadSearchCollector(ABC, Generic[S]):
