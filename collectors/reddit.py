@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import requests
 from praw.models import Comment, Listing, Submission
 
-from collectors.cursors import Window, format_cursor
+from collectors.cursors import HarvestRun, Window
 from collectors.errors import (
     MalformedResponse,
     RedditCredentialsError,
@@ -26,8 +26,8 @@ from collectors.errors import (
 )
 from collectors.lang import guess_lang
 from collectors.match import KeywordMatcher
-from collectors.post import Harvest, Post, Rejection
-from collectors.records import RECORD_ERRORS, horizon, parse_time, reason_of
+from collectors.post import Harvest, Post, post_text
+from collectors.records import RECORD_ERRORS, parse_time
 from collectors.reddit_client import Budget, build_reddit, call_with_retries
 from collectors.text import clean_text
 
@@ -101,14 +101,6 @@ def _strip_kind(fullname: str | None) -> str | None:
     return fullname.split("_", 1)[1] if fullname and "_" in fullname else fullname
 
 
-@dataclass
-class _ListingRun:
-    """What one listing key collected: examined creation times and matching submissions."""
-
-    examined: list[datetime] = field(default_factory=list)
-    matched: list[Submission] = field(default_factory=list)
-
-
 class RedditCollector:
     """Collects matching Reddit threads and their comments through praw, read-only."""
 
@@ -132,16 +124,15 @@ class RedditCollector:
             max_sleep=settings.max_sleep,
         )
         self.matcher = KeywordMatcher(settings.keywords)
-        self._unreadable: list[tuple[str, str]] = []  # (id, reason) since the last harvest
+        self._run = HarvestRun(self.source, "")  # the harvest under way (set by _begin)
+
+    def _begin(self, key: str, window: Window | None = None) -> HarvestRun:
+        self._run = HarvestRun(self.source, key, window, lambda: self.budget.used)
+        return self._run
 
     def _reject(self, thing: Any, exc: BaseException) -> None:
-        """Leave one unreadable submission or comment out; `_rejected` names it."""
-        self._unreadable.append((str(vars(thing).get("id")), reason_of(exc)))
-
-    def _rejected(self, key: str) -> list[Rejection]:
-        """The records left out since the last harvest, named under `key`."""
-        found, self._unreadable = self._unreadable, []
-        return [Rejection(self.source, f"{key} id {rid}", why) for rid, why in found]
+        """Leave one unreadable submission or comment out, named in the current harvest."""
+        self._run.reject(str(vars(thing).get("id")), exc)
 
     def close(self) -> None:
         """Close the HTTP connections."""
@@ -151,7 +142,9 @@ class RedditCollector:
 
     def keys(self) -> list[tuple[str, str, dict[str, str]]]:
         """(cursor key, API path, query parameters) for every listing this run reads."""
-        keys = [(f"r/{s}/new", f"r/{s}/new/", {}) for s in _unique(self.settings.subreddits)]
+        keys: list[tuple[str, str, dict[str, str]]] = [
+            (f"r/{s}/new", f"r/{s}/new/", {}) for s in _unique(self.settings.subreddits)
+        ]
         keys += [
             (f"search/{q}", "r/all/search/", {"q": q, "sort": "new", "t": "all", "type": "link"})
             for q in _unique(self.settings.queries)
@@ -187,7 +180,7 @@ class RedditCollector:
 
     def _page(self, path: str, params: dict[str, str]) -> Listing:
         def fetch() -> Listing:
-            result = self.reddit.get(path, params=params)
+            result = self.reddit.get(path, params={**params})
             if not isinstance(result, Listing):
                 raise MalformedResponse(f"expected a listing, got {type(result).__name__}")
             return result
@@ -225,7 +218,8 @@ class RedditCollector:
     def _matches(self, submission: Submission) -> bool:
         """Title or selftext mentions a keyword; with no keywords configured, all match."""
         data = vars(submission)
-        return self.matcher.matches_any(clean_text(data.get(k)) for k in ("title", "selftext"))
+        text = post_text(clean_text(data.get("title")), clean_text(data.get("selftext")))
+        return self.matcher.matches_any([text])
 
     def _harvest_listing(
         self,
@@ -236,52 +230,47 @@ class RedditCollector:
         since: datetime,
         fetched: set[str],
     ) -> Harvest:
-        start = self.budget.used
+        """The key's new submissions, newest first down to the cursor; then the matching
+        ones' threads, oldest first. The window covers every submission examined, or after
+        a failure those older than the first thread that failed, so nothing is skipped."""
         window = Window(cursor, since)
-        run = _ListingRun()
-        posts: list[Post] = []
+        run = self._begin(key, window)
+        examined: list[datetime] = []
+        matched: list[Submission] = []
         try:
             for submission in self._walk(path, params, window):
-                run.examined.append(_created(submission))
+                examined.append(_created(submission))
                 if self._matches(submission):
-                    run.matched.append(submission)
+                    matched.append(submission)
         except (RedditCredentialsError, TokenRequestFailed):
             raise
-        except Exception as exc:  # the key fails, the run goes on
-            error = _failure(key, exc)
-            posts = [self._submission_post(s) for s in run.matched]
-            return Harvest(self.source, key, posts, cursor, error, self.budget.used - start,
-                           self._rejected(key))
+        except Exception as exc:  # the key fails, the run goes on; nothing is covered
+            run.error = _failure(key, exc)
+            run.keep(self._submission_post(s) for s in matched)
+            return run.harvest()
 
-        run.matched.sort(key=_created)  # oldest first, so a cut-off still advances the cursor
-        error = None
-        done = len(run.matched)
-        for index, submission in enumerate(run.matched):
+        matched.sort(key=_created)  # oldest first, so a cut-off still advances the cursor
+        failed_at: datetime | None = None
+        for index, submission in enumerate(matched):
             try:
-                posts.extend(self._thread(submission, fetched))
+                run.keep(self._thread(submission, fetched))
             except (RedditCredentialsError, TokenRequestFailed):
                 raise
             except _PartialThread as partial:  # budget or deadline hit while expanding
-                error = _failure(key, partial.cause)
-                done = index
-                posts.extend(partial.posts)
-                posts.extend(self._submission_post(s) for s in run.matched[index + 1 :])
+                run.error = _failure(key, partial.cause)
+                failed_at = _created(submission)
+                run.keep(partial.posts)
+                run.keep(self._submission_post(s) for s in matched[index + 1 :])
                 break
             except Exception as exc:
-                error = _failure(key, exc)
-                done = index
-                posts.extend(self._submission_post(s) for s in run.matched[index:])
+                run.error = _failure(key, exc)
+                failed_at = _created(submission)
+                run.keep(self._submission_post(s) for s in matched[index:])
                 break
-        new_cursor = _advance(run, done, window.after)
-        return Harvest(
-            self.source,
-            key,
-            posts,
-            format_cursor(new_cursor) if new_cursor else cursor,
-            error,
-            self.budget.used - start,
-            self._rejected(key),
-        )
+        for created in examined:
+            if failed_at is None or created < failed_at:
+                window.cover(created)
+        return run.harvest()
 
     # ----- threads ------------------------------------------------------------------------
 
@@ -341,33 +330,30 @@ class RedditCollector:
         return posts
 
     def _harvest_revisit(self, ids: Sequence[str], fetched: set[str]) -> Harvest:
-        start = self.budget.used
-        posts: list[Post] = []
-        error = None
+        run = self._begin(REVISIT_KEY)
         notes: list[str] = []
         for submission_id in dict.fromkeys(_strip_kind(i) or "" for i in ids):
             if not submission_id or submission_id in fetched:
                 continue
             try:
-                posts.extend(self._fetch_thread(submission_id, fetched))
+                run.keep(self._fetch_thread(submission_id, fetched))
             except (RedditCredentialsError, TokenRequestFailed):
                 raise
             except _PartialThread as partial:
-                posts.extend(partial.posts)
-                error = _failure(REVISIT_KEY, partial.cause)
+                run.keep(partial.posts)
+                run.error = _failure(REVISIT_KEY, partial.cause)
                 break
             except SourceFailed as exc:
                 if exc.transient:
-                    error = _failure(REVISIT_KEY, exc)
+                    run.error = _failure(REVISIT_KEY, exc)
                     break
                 notes.append(str(exc))
             except Exception as exc:
-                error = _failure(REVISIT_KEY, exc)
+                run.error = _failure(REVISIT_KEY, exc)
                 break
         if notes:
             log.warning("revisit skipped %d unavailable threads: %s", len(notes), "; ".join(notes))
-        return Harvest(self.source, REVISIT_KEY, posts, None, error, self.budget.used - start,
-                       self._rejected(REVISIT_KEY))
+        return run.harvest()
 
     # ----- records ------------------------------------------------------------------------
 
@@ -377,7 +363,7 @@ class RedditCollector:
         body = clean_text(data.get("selftext"))
         author = _name(data.get("author"))
         removed = bool(data.get("removed_by_category")) and author is None
-        info: dict[str, Any] = {"keywords": self.matcher.found(f"{title}\n{body}")}
+        info: dict[str, Any] = {"keywords": self.matcher.found(post_text(title, body))}
         if not data.get("is_self", True) and data.get("url"):
             info["link_url"] = data["url"]
         info.update(extra or {})
@@ -394,7 +380,7 @@ class RedditCollector:
             score=data.get("score"),
             num_comments=data.get("num_comments"),
             community=_name(data.get("subreddit")),
-            lang=guess_lang(f"{title}\n{body}"),
+            lang=guess_lang(post_text(title, body)),
             kind="post",
             deleted=body in DELETED_MARKERS or removed,
             extra=info,
@@ -458,16 +444,3 @@ def _failure(key: str, exc: Exception) -> str:
         return str(exc)
     log.exception("reddit %s failed unexpectedly", key)
     return f"{type(exc).__name__}: {exc}"
-
-
-def _advance(run: _ListingRun, done: int, old: datetime | None) -> datetime | None:
-    """The newest creation time below which every examined submission was fully handled
-    (never one more than a day in the future: see `collectors.records`)."""
-    if done >= len(run.matched):
-        covered = run.examined
-    else:
-        boundary = _created(run.matched[done])
-        covered = [created for created in run.examined if created < boundary]
-    latest = horizon()
-    covered = [created for created in covered if created <= latest]
-    return max([*covered, *([old] if old else [])], default=None)
