@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 import praw
 import prawcore
@@ -78,8 +78,9 @@ class CountingRequestor(prawcore.Requestor):
         self.last_url = ""
         self.streak = 0  # attempts in a row at `last_url` (prawcore's retries)
 
-    def request(self, method: str, url: str, *args: Any, timeout: float | None = None,
-                **kwargs: Any) -> Any:
+    def request(  # type: ignore[override]  # prawcore passes method and url first
+        self, method: str, url: str, *args: Any, timeout: float | None = None, **kwargs: Any
+    ) -> Any:
         what = f"{method.upper()} {url}"
         if self.unanswered >= self.dead_host_attempts:
             raise HostUnreachable(
@@ -188,8 +189,9 @@ def build_reddit(
     core = getattr(reddit, "_read_only_core", None)
     if core is not None and hasattr(core, "_retry_strategy_class"):
         core._retry_strategy_class = partial(CappedRetry, max_sleep=max_sleep)
-    requestor = reddit._read_only_core.requestor
-    assert isinstance(requestor, CountingRequestor)
+    requestor = getattr(core, "requestor", None)
+    if not isinstance(requestor, CountingRequestor):
+        raise TypeError("praw did not take the counting requestor; see build_reddit")
     return reddit, requestor
 
 
@@ -206,7 +208,7 @@ def _is_token_response(exc: prawcore.ResponseException) -> bool:
     return _is_token_url(str(getattr(exc.response, "url", "") or ""))
 
 
-def _rejected_credentials(exc: Exception) -> bool:
+def _rejected_credentials(exc: Exception) -> TypeGuard[prawcore.ResponseException]:
     return (
         isinstance(exc, prawcore.ResponseException)
         and _is_token_response(exc)
