@@ -30,6 +30,7 @@ from jobs.config import (
     write_default_config,
 )
 from jobs.exitcodes import EX_FAILED, EX_INTERRUPTED, EX_PARTIAL, EX_TERMINATED, EX_USAGE
+from jobs.rows import RunRow
 from jobs.source_kinds import LIVE_SOURCES
 from jobs.stop import Stopped, stop_on_sigterm
 
@@ -578,7 +579,7 @@ def status(ctx: click.Context) -> None:
             click.echo(format_run(run))
 
 
-def format_run(run: dict[str, Any]) -> str:
+def format_run(run: RunRow) -> str:
     """A run as `status` shows it: one line, then its errors and any unexpanded comments."""
     day = f" {run['day']}" if run["day"] else ""
     lines = [f"  #{run['run_id']} {run['command']}{day} {run['status']} "

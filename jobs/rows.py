@@ -183,3 +183,26 @@ class DigestRow(TypedDict):
     created_at: str
     sent_at: str | None
     send_error: str | None
+
+
+class RunRow(TypedDict):
+    """One `runs` row as `Store.recent_runs` and `Store.latest_run` give it: `errors`
+    decoded from JSON (None when there were none)."""
+
+    run_id: int
+    command: str
+    day: str | None
+    started_at: str
+    finished_at: str | None
+    status: str
+    collected: int
+    new_posts: int
+    updated_posts: int
+    scored: int
+    model_id: str | None
+    errors: list[str] | None
+    missing_data: int
+    rejected: int
+    rejected_records: str | None
+    comments_unexpanded: int
+    pid: int | None

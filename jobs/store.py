@@ -22,6 +22,7 @@ from jobs.rows import (
     DigestRow,
     PendingPost,
     PostRow,
+    RunRow,
     ScoredPost,
     ScoreRow,
     SeriesPoint,
@@ -347,17 +348,17 @@ class Store:
                     [json.dumps(errors, ensure_ascii=False), row["run_id"]])
         return [r["run_id"] for r in rows]
 
-    def recent_runs(self, limit: int = 5) -> list[dict[str, Any]]:
+    def recent_runs(self, limit: int = 5) -> list[RunRow]:
         """The newest runs, newest first, errors decoded."""
         rows = self.db.query("SELECT * FROM runs ORDER BY run_id DESC LIMIT ?", [limit])
-        return [_decode_json(r, ("errors",)) for r in rows]
+        return [cast(RunRow, _decode_json(r, ("errors",))) for r in rows]
 
-    def latest_run(self, command: str, day: str) -> dict[str, Any] | None:
+    def latest_run(self, command: str, day: str) -> RunRow | None:
         """The newest finished run of ``command`` for ``day``, errors decoded."""
         rows = list(self.db.query(
             "SELECT * FROM runs WHERE command = ? AND day = ? AND finished_at IS NOT NULL "
             "ORDER BY run_id DESC LIMIT 1", [command, day]))
-        return _decode_json(rows[0], ("errors",)) if rows else None
+        return cast(RunRow, _decode_json(rows[0], ("errors",))) if rows else None
 
     def finish_run(
         self, run_id: int, status: str, errors: Sequence[str] = (), **counts: Any
@@ -448,9 +449,6 @@ class Store:
     def save_digest(self, row: DigestRow) -> None:
         with self.db.atomic():
             self.db["digests"].upsert(row, pk="day")
-
-    def iter_rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
-        return self.db.query(sql, list(params))
 
 
 _SCORED_POSTS_SQL = """
