@@ -1,10 +1,17 @@
-"""Exceptions raised by the classifier package."""
+"""Exceptions raised by the classifier package, under `ClassifierError` (and the root
+`stablewatch.errors.StablewatchError`)."""
+
+from stablewatch.errors import StablewatchError
 
 
-class ModelNotFoundError(Exception):
+class ClassifierError(StablewatchError):
+    """The classifier cannot be loaded or used."""
+
+
+class ModelNotFoundError(ClassifierError):
     """The model directory holds no trained heads."""
 
 
-class BackboneUnavailable(Exception):
+class BackboneUnavailable(ClassifierError):
     """A package the model's encoder needs is not installed; the message names the command
     that installs it."""

@@ -33,6 +33,7 @@ from pydantic import (
 )
 
 from collectors.cursors import HarvestRun, Window
+from collectors.errors import ArchiveError, RecordError
 from collectors.post import Harvest, Post, Rejection
 from collectors.records import (
     INT64_MAX,
@@ -47,10 +48,6 @@ from collectors.validation import problem, show
 
 MAX_LINE_BYTES = 4_000_000  # a 40,000-character body is far smaller, even as HTML
 MAX_ID_CHARS = 200
-
-
-class ArchiveError(Exception):
-    """The archive file cannot be read at all."""
 
 
 def _record_id(value: Any) -> str:
@@ -109,10 +106,6 @@ class ArchiveRecord(BaseModel):
             kind=self.kind or ("comment" if self.parent_id else "post"),
             deleted=self.deleted,
         )
-
-
-class RecordError(ValueError):
-    """A record that is not a valid post; the message says which field and why."""
 
 
 def post_from_record(record: Any) -> Post:

@@ -10,7 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from collectors.cursors import Window, take_oldest
-from collectors.http import HttpClient, HttpStatusError
+from collectors.errors import HttpStatusError
+from collectors.http import HttpClient
 from collectors.lang import guess_lang
 from collectors.post import Post, post_text
 from collectors.records import RECORD_ERRORS, parse_time

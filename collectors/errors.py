@@ -1,9 +1,17 @@
-"""Errors collectors raise or record; none of them carries a traceback into the database."""
+"""Errors collectors raise or record, under `CollectorError` (and the root
+`stablewatch.errors.StablewatchError`); none of them carries a traceback into the database.
+"""
 
 from __future__ import annotations
 
+from stablewatch.errors import StablewatchError
 
-class CredentialsError(Exception):
+
+class CollectorError(StablewatchError):
+    """A source could not be read, or one of its records could not be."""
+
+
+class CredentialsError(CollectorError):
     """Credentials are missing or rejected; the message names exactly what to set."""
 
 
@@ -11,7 +19,28 @@ class RedditCredentialsError(CredentialsError):
     """Reddit client id, secret or user agent missing or rejected."""
 
 
-class RunLimitReached(Exception):
+class HttpError(CollectorError):
+    """A request failed; the message names the URL and the reason."""
+
+    def __init__(self, message: str, url: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class HttpStatusError(HttpError):
+    """The server answered with a non-success status (after any retries)."""
+
+
+class ResponseTooLarge(HttpError):
+    """The body exceeded `HttpSettings.max_bytes`; reading stopped there."""
+
+
+class MalformedResponse(HttpError):
+    """The answer is not in the expected format: not JSON, or JSON of an unexpected shape."""
+
+
+class RunLimitReached(CollectorError):
     """A limit of this run is spent (request budget or deadline); no request was sent."""
 
 
@@ -23,7 +52,7 @@ class DeadlineExceeded(RunLimitReached):
     """The source's (or the run's) wall-clock deadline has passed; no request was sent."""
 
 
-class SourceFailed(Exception):
+class SourceFailed(CollectorError):
     """A request failed for good: retries ran out (`transient`) or the answer was final."""
 
     def __init__(self, message: str, *, transient: bool) -> None:
@@ -45,5 +74,10 @@ class TokenRequestFailed(SourceFailed):
         super().__init__(message, transient=True)
 
 
-class MalformedResponse(Exception):
-    """The server answered with JSON of an unexpected shape."""
+class ArchiveError(CollectorError):
+    """The archive file cannot be read at all."""
+
+
+class RecordError(CollectorError, ValueError):
+    """A record that is not a valid post; the message says which field and why. A
+    ValueError too: it is rejected alone, like any other record error."""

@@ -12,6 +12,7 @@ from typing import Any
 import feedparser
 
 from collectors.cursors import HarvestRun, Window, take_oldest
+from collectors.errors import MalformedResponse
 from collectors.http import FETCH_ERRORS, HttpClient, HttpSettings, describe_error
 from collectors.lang import guess_lang
 from collectors.match import KeywordMatcher
@@ -51,15 +52,8 @@ def _repair_utf8(raw: bytes, content_type: str) -> bytes:
     return raw
 
 
-class MalformedFeed(ValueError):
+class MalformedFeed(MalformedResponse):
     """The body is not a feed feedparser can read any entries from."""
-
-
-FEED_ERRORS: tuple[type[Exception], ...] = (*FETCH_ERRORS, MalformedFeed)
-
-
-def _describe(exc: Exception) -> str:
-    return str(exc) if isinstance(exc, MalformedFeed) else describe_error(exc)
 
 
 def _created(entry: Mapping[str, Any]) -> datetime | None:
@@ -104,7 +98,7 @@ class FeedCollector:
         key = f"feed/{self.settings.url}"
         window = Window(cursors.get(key), since)
         run = HarvestRun(self.source, key, window, lambda: self.client.requests)
-        with run.stop_on(FEED_ERRORS, _describe):
+        with run.stop_on(FETCH_ERRORS, describe_error):
             for post in self._entries(window, run):
                 window.cover(post.created_utc)
                 if self.matcher.matches_any([post.text]):
@@ -120,7 +114,11 @@ class FeedCollector:
         parsed = feedparser.parse(content, response_headers=headers)
         if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
             reason = parsed.get("bozo_exception") or "not RSS or Atom"
-            raise MalformedFeed(f"GET {fetched.url}: not a readable RSS/Atom feed ({reason})")
+            raise MalformedFeed(
+                f"GET {fetched.url}: not a readable RSS/Atom feed ({reason})",
+                fetched.url,
+                fetched.status,
+            )
         posts = []
         for entry in parsed.entries:
             try:

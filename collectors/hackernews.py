@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from collectors.cursors import Window, take_oldest
-from collectors.http import HttpStatusError, describe_error
+from collectors.errors import HttpStatusError
+from collectors.http import describe_error
 from collectors.lang import guess_lang
 from collectors.post import Post, post_text
 from collectors.records import RECORD_ERRORS, parse_time

@@ -12,7 +12,13 @@ from urllib.parse import urlsplit
 import requests
 
 from collectors import deadline
-from collectors.errors import RunLimitReached
+from collectors.errors import (
+    HttpError,
+    HttpStatusError,
+    MalformedResponse,
+    ResponseTooLarge,
+    RunLimitReached,
+)
 from collectors.retry import backoff, retry_after_seconds
 
 USER_AGENT = (
@@ -23,27 +29,6 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 
 # Tests set this (or pass `sleep=` to HttpClient) to a no-op or a recorder.
 sleep: Callable[[float], None] = time.sleep
-
-
-class HttpError(Exception):
-    """A request failed; the message names the URL and the reason."""
-
-    def __init__(self, message: str, url: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.url = url
-        self.status = status
-
-
-class HttpStatusError(HttpError):
-    """The server answered with a non-success status (after any retries)."""
-
-
-class ResponseTooLarge(HttpError):
-    """The body exceeded `HttpSettings.max_bytes`; reading stopped there."""
-
-
-class MalformedResponse(HttpError):
-    """The body could not be decoded as the expected format (JSON)."""
 
 
 @dataclass

@@ -33,6 +33,7 @@ from jobs.exitcodes import EX_FAILED, EX_INTERRUPTED, EX_PARTIAL, EX_TERMINATED,
 from jobs.rows import RunRow
 from jobs.source_kinds import LIVE_SOURCES
 from jobs.stop import Stopped, stop_on_sigterm
+from stablewatch.errors import StablewatchError
 
 F = TypeVar("F", bound=Callable[..., Any])
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -64,30 +65,13 @@ def _friendly(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from classifier.errors import BackboneUnavailable, ModelNotFoundError
-        from collectors.archive import ArchiveError
-        from jobs.digest import DigestError
-        from jobs.lock import AlreadyRunning, LockUnavailable
-        from jobs.pipeline import SourceError
-        from jobs.ray_engine import RayUnavailable
-        from jobs.store import StoreError, describe_storage_error
+        from jobs.store import describe_storage_error
 
-        known = (
-            SourceError,
-            StoreError,
-            AlreadyRunning,
-            LockUnavailable,
-            ModelNotFoundError,
-            BackboneUnavailable,
-            ArchiveError,
-            DigestError,
-            RayUnavailable,
-        )
         try:
             return func(*args, **kwargs)
         except ConfigError as exc:
             raise ConfigUsageError(str(exc)) from exc
-        except known as exc:
+        except StablewatchError as exc:  # the root of every error stablewatch raises
             raise _failure(str(exc)) from exc
         except sqlite3.Error as exc:
             raise _failure(describe_storage_error(exc, _current_db_path())) from exc
@@ -719,7 +703,6 @@ def export(ctx: click.Context, fmt: str | None, out: Path, table: str, first: An
     """
     from jobs.export import export as run_export
     from jobs.export import format_of
-    from jobs.formats import FormatError
 
     first_day, last_day = _day(first), _day(last)
     if first_day and last_day and first_day > last_day:
@@ -728,8 +711,5 @@ def export(ctx: click.Context, fmt: str | None, out: Path, table: str, first: An
         fmt = format_of(out, fmt)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--format") from exc
-    try:
-        count = run_export(_db_path(ctx), out, fmt, table, first_day, last_day)
-    except FormatError as exc:
-        raise click.ClickException(str(exc)) from exc
+    count = run_export(_db_path(ctx), out, fmt, table, first_day, last_day)
     click.echo(f"exported {count} rows of {table} to {out}")

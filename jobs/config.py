@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from jobs.config_schema import ConfigFile, problems
+from stablewatch.errors import StablewatchError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -27,7 +28,7 @@ SAMPLE_ARCHIVE = DATA_DIR / "sample" / "posts.jsonl"
 CONFIG_NAME = "stablewatch.toml"
 
 
-class ConfigError(Exception):
+class ConfigError(StablewatchError):
     """The configuration is missing or invalid; the message says what to fix, in one line.
 
     `problems` lists every mistake found (the message shows the first and counts the rest).

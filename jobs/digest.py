@@ -24,6 +24,7 @@ from jobs.config import Settings, SmtpSettings
 from jobs.rows import DaySummary, DigestRow
 from jobs.store import Store, utcnow
 from jobs.summaries import ALL_TOPICS
+from stablewatch.errors import StablewatchError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # HTML from Jinja2 with autoescape: every value from a post is escaped by the template
@@ -31,7 +32,7 @@ HTML = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
                    trim_blocks=True, lstrip_blocks=True)
 
 
-class DigestError(Exception):
+class DigestError(StablewatchError):
     """The digest could not be written or sent."""
 
 

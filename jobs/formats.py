@@ -9,11 +9,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from stablewatch.errors import StablewatchError
+
 Row = Sequence[Any]
 MAX_CELL = 60
 
 
-class FormatError(Exception):
+class FormatError(StablewatchError):
     """The output cannot be written in the asked format (e.g. pyarrow missing)."""
 
 

@@ -14,12 +14,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from stablewatch.errors import StablewatchError
 
-class AlreadyRunning(Exception):
+
+class RunLockError(StablewatchError):
+    """The run lock cannot be taken."""
+
+
+class AlreadyRunning(RunLockError):
     """Another stablewatch run holds the lock for this database."""
 
 
-class LockUnavailable(Exception):
+class LockUnavailable(RunLockError):
     """The lock file cannot be created (a read-only or missing folder)."""
 
 

@@ -29,7 +29,7 @@ from jobs.digest import Digest, build_digest, previous_day, retry_unsent, write_
 from jobs.lock import run_lock
 from jobs.model import load_scorer, model_id_of, model_meta
 from jobs.rows import DigestRow, SummaryRow
-from jobs.sources import Collector, archive_collectors, live_collectors
+from jobs.sources import Collector, SourceError, archive_collectors, live_collectors
 from jobs.stop import stop_reason
 from jobs.store import Store, UpsertCounts, describe_storage_error
 from jobs.summaries import days_between, summarize
@@ -316,10 +316,6 @@ def rejection_columns(report: CollectReport) -> dict[str, Any]:
         "rejected": len(records),
         "rejected_records": json.dumps(records, ensure_ascii=False) if records else None,
     }
-
-
-class SourceError(Exception):
-    """A requested live source cannot start (e.g. missing Reddit credentials)."""
 
 
 @contextmanager

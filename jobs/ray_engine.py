@@ -25,6 +25,7 @@ from typing import Any
 from classifier.scores import Scores
 from jobs.config import Settings
 from jobs.pipeline import Echo, ScoredChunk, ScoreEngine, batched, check_model_id, post_text
+from stablewatch.errors import StablewatchError
 
 PAGE_ROWS = 5000  # rows the driver takes from the pending rows at a time
 # texts per block and actor call (the scorer length-sorts and batches within it, as the
@@ -35,7 +36,7 @@ KEY_COLUMNS = ("source", "post_id", "content_hash")
 SCORE_COLUMNS = ("relevance", "p_supportive", "p_neutral", "p_opposed", "speculation")
 
 
-class RayUnavailable(Exception):
+class RayUnavailable(StablewatchError):
     """The Ray engine was asked for but Ray is not installed."""
 
 

@@ -17,8 +17,20 @@ from collectors.post import Harvest
 from jobs.config import ConfigError
 from jobs.source_kinds import KINDS, LIVE_SOURCES, SourceKind, forum_values
 from jobs.topics import Topics
+from stablewatch.errors import StablewatchError
 
-__all__ = ["LIVE_SOURCES", "Collector", "archive_collectors", "chosen_kinds", "live_collectors"]
+__all__ = [
+    "LIVE_SOURCES",
+    "Collector",
+    "SourceError",
+    "archive_collectors",
+    "chosen_kinds",
+    "live_collectors",
+]
+
+
+class SourceError(StablewatchError):
+    """A requested live source cannot start (e.g. missing Reddit credentials)."""
 
 
 class Collector(Protocol):

@@ -30,11 +30,12 @@ from jobs.rows import (
     SummaryRow,
 )
 from jobs.schema import MIGRATIONS, SCHEMA_VERSION
+from stablewatch.errors import StablewatchError
 
 BUSY_TIMEOUT_SECONDS = 30.0
 
 
-class StoreError(Exception):
+class StoreError(StablewatchError):
     """The database cannot be used; the message says why and what to do."""
 
 

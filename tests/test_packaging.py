@@ -77,7 +77,7 @@ def run(*args, **kwargs) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 def test_the_installed_wheel_works_from_another_directory(tmp_path):
     source = tmp_path / "source"  # a copy: building writes build/ and *.egg-info beside it
-    for name in ("collectors", "classifier", "jobs", "data"):
+    for name in ("stablewatch", "collectors", "classifier", "jobs", "data"):
         shutil.copytree(
             REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
         )
