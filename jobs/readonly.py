@@ -1,8 +1,10 @@
 """Read-only access for analysts' commands (query, search, export).
 
-The file is opened with ``mode=ro`` and ``PRAGMA query_only``, and an authorizer refuses
-ATTACH (so no other file is created or written, VACUUM INTO included) and turning
-query_only off. A missing file is an error, never a new empty database.
+The file is opened as `Store.open(path, readonly=True)` opens it
+(`jobs.store.read_only_connection`: ``mode=ro`` and ``PRAGMA query_only``, immutable in a
+folder nobody may write to), and an authorizer refuses ATTACH (so no other file is
+created or written, VACUUM INTO included) and turning query_only off. A missing file is
+an error, never a new empty database.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-from jobs.store import BUSY_TIMEOUT_SECONDS, StoreError
+from jobs.store import StoreError, read_only_connection
 
 
 class ReadOnlyError(StoreError):
@@ -36,14 +38,9 @@ def connect_readonly(path: Path | str) -> sqlite3.Connection:
             f"no database at {path}; create it with `stablewatch --db {path} daily` "
             "(or `init`), or point --db / STABLEWATCH_DB at an existing file"
         )
-    conn = sqlite3.connect(
-        f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS
-    )
     try:
-        conn.execute("PRAGMA query_only = ON")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn = read_only_connection(path)
     except sqlite3.DatabaseError as exc:
-        conn.close()
         raise StoreError(f"{path} is not a usable SQLite database: {exc}") from exc
     conn.set_authorizer(_authorize)
     conn.row_factory = sqlite3.Row

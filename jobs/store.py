@@ -90,7 +90,7 @@ class Store:
             )
         try:
             if readonly:
-                return cls(sqlite_utils.Database(_read_only_connection(path)), path)
+                return cls(sqlite_utils.Database(read_only_connection(path)), path)
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS)
             register_functions(conn)
@@ -534,20 +534,27 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[i : i + size]
 
 
-def _read_only_connection(path: Path) -> sqlite3.Connection:
-    """A connection that cannot write. In a folder nobody may write to, SQLite cannot
-    create the -shm file a WAL database needs even for reading; since no writer can be at
-    work there either, the file is then opened as immutable."""
+def read_only_connection(path: Path) -> sqlite3.Connection:
+    """A connection that cannot write (`mode=ro`, `query_only`), for `Store.open(path,
+    readonly=True)` and the analysts' commands (`jobs.readonly`). In a folder nobody may
+    write to, SQLite cannot create the -shm file a WAL database needs even for reading;
+    since no writer can be at work there either, the file is then opened as immutable.
+    Raises sqlite3 errors as they come (a file that is not a database, say)."""
     uri = path.resolve().as_uri() + "?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
     try:
-        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
-        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-    except sqlite3.OperationalError:
-        if os.access(path.resolve().parent, os.W_OK):
-            raise
-        conn = sqlite3.connect(uri + "&immutable=1", uri=True)
-        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-    conn.execute("PRAGMA query_only = ON")
+        try:
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            if os.access(path.resolve().parent, os.W_OK):
+                raise
+            conn.close()
+            conn = sqlite3.connect(uri + "&immutable=1", uri=True)
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        conn.execute("PRAGMA query_only = ON")
+    except sqlite3.Error:
+        conn.close()
+        raise
     return conn
 
 
