@@ -20,6 +20,7 @@ from collectors.errors import (
     RunLimitReached,
 )
 from collectors.retry import backoff, retry_after_seconds
+from stablewatch.errors import error_line
 
 USER_AGENT = (
     "stablewatch/0.1 (daily sentiment monitor for stablecoin discussions; "
@@ -230,4 +231,4 @@ def describe_error(exc: Exception) -> str:
     """A one-line message for `Harvest.error`."""
     if isinstance(exc, HttpError | RunLimitReached):
         return str(exc)
-    return f"unexpected response shape: {type(exc).__name__}: {exc}"
+    return f"unexpected response shape: {error_line(exc)}"

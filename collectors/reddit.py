@@ -30,6 +30,7 @@ from collectors.post import Harvest, Post, post_text
 from collectors.records import RECORD_ERRORS, parse_time
 from collectors.reddit_client import Budget, build_reddit, call_with_retries
 from collectors.text import clean_text
+from stablewatch.errors import error_line
 
 __all__ = ["RedditCollector", "RedditCredentialsError", "RedditSettings"]
 
@@ -288,7 +289,7 @@ class RedditCollector:
             note = str(exc)
         except Exception as exc:  # one odd thread must not block the cursor run after run
             log.exception("comments of %s could not be read", listed.id)
-            note = f"{type(exc).__name__}: {exc}"
+            note = error_line(exc)
         log.warning("comments of %s unavailable: %s", listed.id, note)
         return [self._submission_post(listed, {"comments_unavailable": note})]
 
@@ -443,4 +444,4 @@ def _failure(key: str, exc: Exception) -> str:
         log.error("reddit %s: %s", key, exc)
         return str(exc)
     log.exception("reddit %s failed unexpectedly", key)
-    return f"{type(exc).__name__}: {exc}"
+    return error_line(exc)

@@ -31,6 +31,7 @@ from collectors.errors import (
     TokenRequestFailed,
 )
 from collectors.retry import backoff, retry_after_seconds
+from stablewatch.errors import error_line
 
 log = logging.getLogger(__name__)
 
@@ -248,7 +249,7 @@ def describe(exc: BaseException) -> str:
         return f"{type(exc).__name__} (HTTP {_status(exc)})"
     if isinstance(exc, prawcore.RequestException):
         return f"{type(exc.original_exception).__name__}: {exc.original_exception}"
-    return f"{type(exc).__name__}: {exc}"
+    return error_line(exc)
 
 
 def call_with_retries(

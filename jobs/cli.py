@@ -152,6 +152,14 @@ def _day(value: Any) -> str | None:
     return value.date().isoformat() if value else None
 
 
+def _day_range(first: Any, last: Any) -> tuple[str | None, str | None]:
+    """--from and --to as days; a usage error when --from is after --to."""
+    first_day, last_day = _day(first), _day(last)
+    if first_day and last_day and first_day > last_day:
+        raise click.BadParameter(f"--from {first_day} is after --to {last_day}")
+    return first_day, last_day
+
+
 @click.group(cls=StablewatchGroup)
 @click.version_option(package_name="stablewatch")
 @click.option(
@@ -344,9 +352,7 @@ def summarize(ctx: click.Context, first: Any, last: Any) -> None:
     with the zero-filled series, baselines and spikes of every topic."""
     from jobs.pipeline import run_summarize
 
-    first_day, last_day = _day(first), _day(last)
-    if first_day and last_day and first_day > last_day:
-        raise click.BadParameter(f"--from {first_day} is after --to {last_day}")
+    first_day, last_day = _day_range(first, last)
     rows = run_summarize(_settings(ctx), first_day, last_day)
     days = sorted({r["day"] for r in rows})
     if not days:
@@ -637,9 +643,7 @@ def search(ctx: click.Context, query: str, topic: str | None, first: Any, last: 
     from jobs.search import SearchFilters, format_hits
     from jobs.search import search as run_search
 
-    first_day, last_day = _day(first), _day(last)
-    if first_day and last_day and first_day > last_day:
-        raise click.BadParameter(f"--from {first_day} is after --to {last_day}")
+    first_day, last_day = _day_range(first, last)
     try:
         result = run_search(_db_path(ctx), query,
                             SearchFilters(topic, first_day, last_day, stance), limit)
@@ -704,9 +708,7 @@ def export(ctx: click.Context, fmt: str | None, out: Path, table: str, first: An
     from jobs.export import export as run_export
     from jobs.export import format_of
 
-    first_day, last_day = _day(first), _day(last)
-    if first_day and last_day and first_day > last_day:
-        raise click.BadParameter(f"--from {first_day} is after --to {last_day}")
+    first_day, last_day = _day_range(first, last)
     try:
         fmt = format_of(out, fmt)
     except ValueError as exc:

@@ -24,7 +24,7 @@ from jobs.config import Settings, SmtpSettings
 from jobs.rows import DaySummary, DigestRow
 from jobs.store import Store, utcnow
 from jobs.summaries import ALL_TOPICS
-from stablewatch.errors import StablewatchError
+from stablewatch.errors import StablewatchError, error_line
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # HTML from Jinja2 with autoescape: every value from a post is escaped by the template
@@ -155,7 +155,7 @@ def write_digest(
             send_message(msg, settings.smtp)
             row["sent_at"] = utcnow()
         except (OSError, smtplib.SMTPException) as exc:
-            row["send_error"] = f"{type(exc).__name__}: {exc}"
+            row["send_error"] = error_line(exc)
     store.save_digest(row)
     return row
 
@@ -194,7 +194,7 @@ def retry_unsent(store: Store, settings: Settings, today: str) -> list[DigestRow
             send_message(msg, settings.smtp)
             row["sent_at"], row["send_error"] = utcnow(), None
         except (OSError, smtplib.SMTPException) as exc:
-            row["send_error"] = f"{type(exc).__name__}: {exc}"
+            row["send_error"] = error_line(exc)
         store.save_digest(row)
         done.append(row)
     return done

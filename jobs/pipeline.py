@@ -34,6 +34,7 @@ from jobs.stop import stop_reason
 from jobs.store import Store, UpsertCounts, describe_storage_error
 from jobs.summaries import days_between, summarize
 from jobs.topics import TopicAssigner, Topics, load_topics
+from stablewatch.errors import error_line
 
 if TYPE_CHECKING:
     from classifier.scorer import Scorer
@@ -172,7 +173,7 @@ def _harvests(collector: Collector, cursors: dict[str, str], since: datetime,
         except StopIteration:
             return
         except Exception as exc:  # one broken source must not stop the others
-            message = " ".join(f"{type(exc).__name__}: {exc}".split())
+            message = error_line(exc)
             report.errors.append(f"{collector.source}: {message}")
             echo(f"collector {collector.source} failed: {message}")
             return
@@ -309,10 +310,16 @@ def _newest_day(paths: Sequence[Path]) -> str | None:
     return max(days, default=None)
 
 
-def rejection_columns(report: CollectReport) -> dict[str, Any]:
-    """The `runs` columns that count and name every rejected record."""
+def collect_columns(report: CollectReport, missing: bool) -> dict[str, Any]:
+    """The `runs` columns a collection fills: what it stored, what it left unexpanded,
+    every rejected record, and `missing_data` (`missing`: live sources that all failed)."""
     records = [r.to_dict() for r in report.rejected]
     return {
+        "collected": report.counts.total,
+        "new_posts": report.counts.new,
+        "updated_posts": report.counts.updated,
+        "comments_unexpanded": report.comments_unexpanded,
+        "missing_data": int(missing),
         "rejected": len(records),
         "rejected_records": json.dumps(records, ensure_ascii=False) if records else None,
     }
@@ -334,7 +341,7 @@ def recorded_run(store: Store, command: str, day: str | None, echo: Echo = _quie
         status = "aborted" if reason else "failed"
         if isinstance(exc, sqlite3.Error):  # storage, not a source: say so
             reason = "storage: " + describe_storage_error(exc, store.path)
-        message = reason or " ".join(f"{type(exc).__name__}: {exc}".split())
+        message = reason or error_line(exc)
         # On a full disk this fails too; the next run then marks this one crashed.
         with suppress(Exception):
             store.finish_run(run_id, status, [message], model_id=model_id)
@@ -361,14 +368,9 @@ def run_collect(
         recorded_run(store, "collect", None, echo) as run_id,
     ):
         report = collect(store, collectors, topics, datetime.now(UTC), echo)
-        store.finish_run(
-            run_id, "partial" if report.errors else "ok", report.errors,
-            collected=report.counts.total, new_posts=report.counts.new,
-            updated_posts=report.counts.updated,
-            comments_unexpanded=report.comments_unexpanded,
-            missing_data=int(not archives and report.all_sources_failed),
-            **rejection_columns(report),
-        )
+        missing = not archives and report.all_sources_failed
+        store.finish_run(run_id, "partial" if report.errors else "ok", report.errors,
+                         **collect_columns(report, missing))
     report.run_id = run_id
     return report
 
@@ -491,18 +493,7 @@ def run_daily(
             [digest["send_error"]] if digest.get("send_error") else [])
         errors += [f"digest {r['day']} still not sent: {r['send_error']}"
                    for r in retried if r["send_error"]]
-        store.finish_run(
-            run_id,
-            report.status,
-            errors,
-            collected=collected.counts.total,
-            new_posts=collected.counts.new,
-            updated_posts=collected.counts.updated,
-            scored=scored,
-            model_id=model_id,
-            missing_data=int(missing),
-            **rejection_columns(collected),
-            comments_unexpanded=collected.comments_unexpanded,
-        )
+        store.finish_run(run_id, report.status, errors, scored=scored, model_id=model_id,
+                         **collect_columns(collected, missing))
         collected.run_id = run_id
     return report

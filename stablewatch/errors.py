@@ -30,3 +30,9 @@ from __future__ import annotations
 class StablewatchError(Exception):
     """Something stablewatch could not do; the message says what, and what to do, in one
     line."""
+
+
+def error_line(exc: BaseException) -> str:
+    """An unexpected exception as runs.errors and the CLI show it: its type and message on
+    one line."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
