@@ -46,7 +46,7 @@ def load_texts(n: int, source: Path | None) -> list[str]:
 
 
 def post_text(row: dict) -> str:
-    from jobs.pipeline import post_text as text_of
+    from jobs.scoring import post_text as text_of
 
     return text_of(row)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -17,18 +17,22 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from classifier.scores import Scores
 from collectors.archive import read_archive
 from collectors.cursors import parse_cursor
 from collectors.deadline import Deadline, deadline_scope
 from collectors.post import Rejection
-from collectors.post import post_text as text_of
 from collectors.records import horizon, screen
 from jobs.config import SAMPLE_ARCHIVE, Settings
 from jobs.digest import Digest, build_digest, previous_day, retry_unsent, write_digest
 from jobs.lock import run_lock
 from jobs.model import load_scorer, model_id_of, model_meta
 from jobs.rows import DigestRow, SummaryRow
+from jobs.scoring import (
+    Echo,
+    ScoreEngine,
+    local_engine,
+    quiet,
+)
 from jobs.sources import Collector, SourceError, archive_collectors, live_collectors
 from jobs.stop import stop_reason
 from jobs.store import Store, UpsertCounts, describe_storage_error
@@ -39,16 +43,7 @@ from stablewatch.errors import error_line
 if TYPE_CHECKING:
     from classifier.scorer import Scorer
 
-Echo = Callable[[str], None]
-# Texts per call to the local scorer, which sorts them by length into batches; results
-# are committed after each call. 1024 would pad 3% of the tokens instead of 14% on the
-# sample's texts, but commit a quarter as often (docs/scale.md); kept at 256.
-SCORE_CHUNK = 256
 SCORE_PAGE = 5000  # pending posts read from SQLite at a time
-
-
-def _quiet(_: str) -> None:
-    pass
 
 
 @dataclass
@@ -89,7 +84,7 @@ def collect(
     collectors: Sequence[Collector],
     topics: Topics,
     now: datetime,
-    echo: Echo = _quiet,
+    echo: Echo = quiet,
     run_deadline: Deadline | None = None,
 ) -> CollectReport:
     """Run each collector within its deadline, storing each harvest's posts and cursor in
@@ -180,41 +175,11 @@ def _harvests(collector: Collector, cursors: dict[str, str], since: datetime,
         yield harvest
 
 
-ScoredChunk = list[tuple[dict[str, Any], Scores]]
-# A scoring engine takes the rows to score (dicts with source, post_id, content_hash, title
-# and body; each text distinct) and yields (row, Scores) chunks as they are done, in any
-# order. The caller stores each chunk: SQLite keeps a single writer whatever the engine.
-ScoreEngine = Callable[[Iterator[dict[str, Any]]], Iterator[ScoredChunk]]
-
-
-def local_engine(get_scorer: Callable[[], Scorer], model_id: str,
-                 echo: Echo = _quiet) -> ScoreEngine:
-    """Score in this process, SCORE_CHUNK texts at a time; the model loads on first use."""
-
-    def run(rows: Iterator[dict[str, Any]]) -> Iterator[ScoredChunk]:
-        scorer: Scorer | None = None
-        for chunk in batched(rows, SCORE_CHUNK):
-            if scorer is None:
-                echo("loading classifier")
-                scorer = get_scorer()
-                check_model_id(scorer.model_id, model_id)
-            yield list(zip(chunk, scorer.score([post_text(r) for r in chunk]), strict=True))
-
-    return run
-
-
-def check_model_id(loaded: str, expected: str) -> None:
-    if loaded != expected:
-        raise RuntimeError(
-            f"loaded model {loaded} but meta.json names {expected}; retrain the heads"
-        )
-
-
 def score(
     store: Store,
     model_id: str,
     get_scorer: Callable[[], Scorer] | None = None,
-    echo: Echo = _quiet,
+    echo: Echo = quiet,
     engine: ScoreEngine | None = None,
     limit: int | None = None,
 ) -> tuple[int, int]:
@@ -273,24 +238,6 @@ def score(
     return scored, reused
 
 
-def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    """Lists of ``size`` items (the last may be shorter) from any iterable."""
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def post_text(row: Mapping[str, Any]) -> str:
-    """The text the classifier reads for a stored post: `collectors.post.post_text`, the
-    text its content hash covers."""
-    return text_of(row.get("title"), row.get("body"))
-
-
 def default_day(sample: bool, archives: Sequence[Path]) -> str:
     """Yesterday (UTC) for live runs; the newest day in the archive for replays."""
     if sample or archives:
@@ -326,7 +273,7 @@ def collect_columns(report: CollectReport, missing: bool) -> dict[str, Any]:
 
 
 @contextmanager
-def recorded_run(store: Store, command: str, day: str | None, echo: Echo = _quiet,
+def recorded_run(store: Store, command: str, day: str | None, echo: Echo = quiet,
                  model_id: str | None = None) -> Iterator[int]:
     """A `runs` row for the block: 'running' while it runs, 'aborted' when a signal stops
     it, 'failed' when it raises. Runs left 'running' by dead processes are marked
@@ -352,7 +299,7 @@ def run_collect(
     settings: Settings,
     sources: Sequence[str] | None = None,
     archives: Sequence[Path] = (),
-    echo: Echo = _quiet,
+    echo: Echo = quiet,
 ) -> CollectReport:
     """Collect only. Raises SourceError, before writing anything, if a source cannot start."""
     topics = load_topics(settings.topics_path)
@@ -380,7 +327,7 @@ ENGINES = ("local", "ray")
 
 def run_score(
     settings: Settings,
-    echo: Echo = _quiet,
+    echo: Echo = quiet,
     engine: str = "local",
     address: str | None = None,
     workers: int | None = None,
@@ -440,7 +387,7 @@ def run_daily(
     archives: Sequence[Path] = (),
     sources: Sequence[str] | None = None,
     send: bool = True,
-    echo: Echo = _quiet,
+    echo: Echo = quiet,
     get_scorer: Callable[[], Scorer] | None = None,
 ) -> DailyReport:
     """Collect, store, score, summarize and digest for `day` (YYYY-MM-DD, UTC)."""

@@ -24,7 +24,7 @@ from typing import Any
 
 from classifier.scores import Scores
 from jobs.config import Settings
-from jobs.pipeline import Echo, ScoredChunk, ScoreEngine, batched, check_model_id, post_text
+from jobs.scoring import Echo, ScoredChunk, ScoreEngine, batched, check_model_id, post_text
 from stablewatch.errors import StablewatchError
 
 PAGE_ROWS = 5000  # rows the driver takes from the pending rows at a time
@@ -103,7 +103,7 @@ def ray_engine(
     worker_cpus: int = 1,
     echo: Echo = lambda _msg: None,
 ) -> ScoreEngine:
-    """A scoring engine (see jobs.pipeline.ScoreEngine) that runs on Ray.
+    """A scoring engine (see jobs.scoring.ScoreEngine) that runs on Ray.
 
     ``address``: a running cluster (``auto``, ``HOST:6379``, ``ray://HOST:10001``); None
     joins the Ray instance this process already started, else starts a local one. A pool

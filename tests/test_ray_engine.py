@@ -30,7 +30,7 @@ def ray_cluster():
 
 def _scores(settings) -> dict[tuple[str, str], dict]:
     with Store.open(settings.db_path) as store:
-        return {(r["source"], r["post_id"]): r for r in store.iter_rows("SELECT * FROM scores")}
+        return {(r["source"], r["post_id"]): r for r in store.db.query("SELECT * FROM scores")}
 
 
 @pytest.mark.slow

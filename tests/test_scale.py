@@ -97,7 +97,7 @@ def test_fill_scores_gives_every_post_a_copied_score(settings, tmp_path):
     assert fill_scores(settings.db_path) == 46
     with Store.open(settings.db_path) as store:
         assert store.count_unscored("m") == 0
-        assert {r["relevance"] for r in store.iter_rows("SELECT relevance FROM scores")} == {
+        assert {r["relevance"] for r in store.db.query("SELECT relevance FROM scores")} == {
             0.0,
             0.25,
             0.5,
@@ -129,7 +129,7 @@ def test_a_backfill_scores_in_steps_and_identical_texts_once(settings, tmp_path)
     with Store.open(settings.db_path) as store:
         assert store.count_unscored(next(store.db["scores"].rows)["model_id"]) == 0
         twins = list(
-            store.iter_rows(
+            store.db.query(
                 "SELECT DISTINCT relevance, p_opposed, speculation FROM scores s JOIN posts p "
                 "USING (source, post_id) WHERE p.body = 'HKMA grants stablecoin licences'"
             )

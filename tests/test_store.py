@@ -204,7 +204,7 @@ def test_a_schema_step_that_fails_leaves_neither_its_changes_nor_its_version_row
 def test_the_hashed_text_is_the_text_the_classifier_reads(tmp_path, title, body):
     """content_hash covers exactly what scoring reads for a stored post (one function)."""
     from collectors.post import post_text
-    from jobs.pipeline import post_text as stored_text
+    from jobs.scoring import post_text as stored_text
     from jobs.store import content_hash
 
     post = make_post(title=title, body=body)
