@@ -88,10 +88,8 @@ class ScoredPost(TypedDict):
     speculative: int | None
 
 
-class SummaryRow(TypedDict):
-    """The columns of a `daily_summary` row that `jobs.summaries` computes for a day and
-    topic (the baseline and spike columns are set afterwards, for the whole series).
-    `top_threads` and `quotes` are JSON text, as stored."""
+class SummaryCounts(TypedDict):
+    """The counts and shares every `daily_summary` row has, for one day and topic."""
 
     day: str
     topic: str
@@ -109,31 +107,22 @@ class SummaryRow(TypedDict):
     net_sentiment: float | None
     speculative: int
     speculative_share: float | None
+
+
+class SummaryRow(SummaryCounts):
+    """The columns of a `daily_summary` row that `jobs.summaries` computes for a day and
+    topic (the baseline and spike columns are set afterwards, for the whole series).
+    `top_threads` and `quotes` are JSON text, as stored."""
+
     top_threads: str
     quotes: str
     computed_at: str
 
 
-class DaySummary(TypedDict):
+class DaySummary(SummaryCounts):
     """A whole `daily_summary` row as the digest reads it (`Store.summaries`), with
     `top_threads`, `quotes` and `spike_threads` decoded from JSON."""
 
-    day: str
-    topic: str
-    model_id: str
-    volume: int
-    posts: int
-    comments: int
-    authors: int
-    relevant: int
-    relevant_share: float | None
-    supportive: int
-    neutral: int
-    opposed: int
-    net_stance: float | None
-    net_sentiment: float | None
-    speculative: int
-    speculative_share: float | None
     top_threads: list[dict[str, Any]]
     quotes: dict[str, list[dict[str, Any]]]
     computed_at: str
