@@ -27,6 +27,7 @@ from classifier.heads import MLP, HeadConfig, fit_heads
 from classifier.train import (
     calibrate,
     cross_validate,
+    generation_weights,
     holdout_split,
     label_arrays,
     load_training,
@@ -94,7 +95,8 @@ def select(rows: list[dict], mix: str) -> list[dict]:
 
 
 def run(mix: str, channels: list[str], config: HeadConfig, cache: FeatureCache,
-        folds: int, seed: int = 13, save_probs: Path | None = None) -> dict:
+        folds: int, seed: int = 13, save_probs: Path | None = None,
+        weights: dict[str, float] | None = None) -> dict:
     """k-fold CV (folds > 1), then heads on the same 85% split the fine-tuned candidates
     use: figures on the held-out 15% and on dev."""
     rows, _ = load_training(ROOT / "data" / "train")
@@ -103,9 +105,11 @@ def run(mix: str, channels: list[str], config: HeadConfig, cache: FeatureCache,
     x = cache.features(channels, [r["text"] for r in rows])
     xd = cache.features(channels, [e["text"] for e in dev])
     t0 = time.perf_counter()
-    cv = summary(cross_validate(x, rows, config, folds, seed)) if folds > 1 else None
+    w = generation_weights(rows, weights or {})
+    cv = summary(cross_validate(x, rows, config, folds, seed, w)) if folds > 1 else None
     train_idx, hold_idx = holdout_split(rows, seed=seed)
-    heads = fit_heads(x[train_idx], *label_arrays([rows[i] for i in train_idx]), config, seed)
+    heads = fit_heads(x[train_idx], *label_arrays([rows[i] for i in train_idx]), config, seed,
+                      w[train_idx])
     hold = [rows[i] for i in hold_idx]
     calibration = calibrate(heads, x[hold_idx], hold)
     hold_probs, dev_probs = heads.predict(x[hold_idx]), heads.predict(xd)
@@ -114,6 +118,7 @@ def run(mix: str, channels: list[str], config: HeadConfig, cache: FeatureCache,
 
         write(save_probs, hold_probs, dev_probs)
     return {"mix": mix, "n": len(rows), "channels": channels, "heads": config.__dict__,
+            "weights": weights or {},
             "cv": cv, "holdout": summary(evaluate(hold, scores_from_probs(*hold_probs, "c"))),
             "dev": summary(evaluate(dev, scores_from_probs(*dev_probs, "candidate"))),
             "ece": calibration, "seconds": round(time.perf_counter() - t0, 1)}
@@ -129,12 +134,15 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/sw-features"))
     ap.add_argument("--out", type=Path, help="append the result as a JSON line")
+    ap.add_argument("--weight", action="append", default=[], metavar="GEN=W",
+                    help="training weight of a data generation, e.g. v1=0.5 (repeatable)")
     ap.add_argument("--save-probs", type=Path, help="held-out and dev probabilities (.npz)")
     args = ap.parse_args()
     config = HeadConfig(hidden=args.hidden, epochs=args.epochs, lr=MLP.lr,
                         weight_decay=MLP.weight_decay, dropout=MLP.dropout, members=args.members)
     result = run(args.mix, args.features, config, FeatureCache(args.cache), args.folds,
-                 save_probs=args.save_probs)
+                 save_probs=args.save_probs,
+                 weights={g: float(w) for g, w in (a.split("=", 1) for a in args.weight)})
     report(result, args.out)
 
 

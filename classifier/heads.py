@@ -9,7 +9,7 @@ Stance is learnt from on-topic texts only (an off-topic text is neutral by defin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,6 +122,21 @@ def _class_weights(y: torch.Tensor, n_classes: int) -> torch.Tensor:
     return counts.sum() / (n_classes * counts)
 
 
+def _weighted_loss(class_weight: torch.Tensor, y: torch.Tensor, w: torch.Tensor
+                   ) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Cross-entropy against ``y`` with class weights times per-text weights, averaged over
+    the labelled texts like ``nn.CrossEntropyLoss(weight=...)`` (equal to it when w == 1)."""
+    keep = y != IGNORE
+    target = y.clamp(min=0)
+    per_text = torch.where(keep, class_weight[target] * w, torch.zeros_like(w))
+    total = per_text.sum().clamp(min=1e-12)
+
+    def loss(logits: torch.Tensor) -> torch.Tensor:
+        ce = nn.functional.cross_entropy(logits, target, reduction="none")
+        return (ce * per_text).sum() / total
+    return loss
+
+
 def _binary(z: torch.Tensor) -> torch.Tensor:
     """One logit as a two-logit softmax [0, z] (== sigmoid(z)), so class weights apply."""
     return torch.stack([torch.zeros_like(z), z], 1)
@@ -134,8 +149,10 @@ def fit_heads(
     speculation: np.ndarray,
     config: HeadConfig = HeadConfig(),
     seed: int = 13,
+    sample_weight: np.ndarray | None = None,
 ) -> Heads:
-    """Train heads; ``stance`` uses IGNORE for texts whose stance should not be learnt."""
+    """Train heads; ``stance`` uses IGNORE for texts whose stance should not be learnt.
+    ``sample_weight`` (one per text, default 1) scales each text's share of the loss."""
     torch.manual_seed(seed)
     xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
     y_rel = torch.as_tensor(relevant, dtype=torch.long)
@@ -147,9 +164,11 @@ def fit_heads(
     heads.scale.copy_(xt.std(0).clamp(min=1e-4))
     z = (xt - heads.mean) / heads.scale  # standardise once, not every step
 
-    loss_rel = nn.CrossEntropyLoss(weight=_class_weights(y_rel, 2))
-    loss_stance = nn.CrossEntropyLoss(weight=_class_weights(y_stance, 3), ignore_index=IGNORE)
-    loss_spec = nn.CrossEntropyLoss(weight=_class_weights(y_spec, 2))
+    w = torch.ones(len(xt)) if sample_weight is None else torch.as_tensor(
+        sample_weight, dtype=torch.float32)
+    loss_rel = _weighted_loss(_class_weights(y_rel, 2), y_rel, w)
+    loss_stance = _weighted_loss(_class_weights(y_stance, 3), y_stance, w)
+    loss_spec = _weighted_loss(_class_weights(y_spec, 2), y_spec, w)
     has_stance = bool((y_stance != IGNORE).any())
     opt = torch.optim.AdamW(heads.parameters(), lr=config.lr, weight_decay=config.weight_decay)
 
@@ -162,9 +181,9 @@ def fit_heads(
             loss = torch.zeros(())
             for member in heads.members:  # members are independent: the sum trains each
                 rel, st, spec = member(z)
-                loss = loss + loss_rel(_binary(rel), y_rel) + loss_spec(_binary(spec), y_spec)
+                loss = loss + loss_rel(_binary(rel)) + loss_spec(_binary(spec))
                 if has_stance:
-                    loss = loss + loss_stance(st, y_stance)
+                    loss = loss + loss_stance(st)
             loss.backward()
             opt.step()
     finally:

@@ -137,13 +137,27 @@ def scores_from_probs(rel: np.ndarray, stance: np.ndarray, spec: np.ndarray,
 
 
 def cross_validate(features: np.ndarray, rows: Sequence[dict], config: HeadConfig,
-                   folds: int = 5, seed: int = 13) -> dict:
+                   folds: int = 5, seed: int = 13, sample_weight: np.ndarray | None = None
+                   ) -> dict:
     """K-fold estimate on the training data (folds stratified by language and relevance)."""
-    return evaluate(list(rows), cross_validate_predictions(features, rows, config, folds, seed))
+    return evaluate(list(rows), cross_validate_predictions(features, rows, config, folds, seed,
+                                                           sample_weight))
+
+
+def generation(row: dict) -> str:
+    """The data generation a row comes from: its file's ``vN_`` prefix, else ``v1``."""
+    prefix = row["source_file"].split("_", 1)[0]
+    return prefix if prefix[:1] == "v" and prefix[1:].isdigit() else "v1"
+
+
+def generation_weights(rows: Sequence[dict], weights: dict[str, float]) -> np.ndarray:
+    """One training weight per row from its generation (generations not named weigh 1)."""
+    return np.array([weights.get(generation(r), 1.0) for r in rows], dtype=np.float32)
 
 
 def cross_validate_predictions(features: np.ndarray, rows: Sequence[dict], config: HeadConfig,
-                               folds: int = 5, seed: int = 13) -> list[Scores]:
+                               folds: int = 5, seed: int = 13,
+                               sample_weight: np.ndarray | None = None) -> list[Scores]:
     """Out-of-fold scores for every row (each predicted by heads that did not see it)."""
     rel, stance, spec = label_arrays(rows)
     rng = random.Random(seed)
@@ -160,7 +174,8 @@ def cross_validate_predictions(features: np.ndarray, rows: Sequence[dict], confi
     predicted: list[Scores | None] = [None] * len(rows)
     for f in range(folds):
         tr, te = np.where(fold_of != f)[0], np.where(fold_of == f)[0]
-        heads = fit_heads(features[tr], rel[tr], stance[tr], spec[tr], config, seed)
+        heads = fit_heads(features[tr], rel[tr], stance[tr], spec[tr], config, seed,
+                          None if sample_weight is None else sample_weight[tr])
         for i, s in zip(te, scores_from_probs(*heads.predict(features[te]), "cv"), strict=True):
             predicted[i] = s
     return predicted  # type: ignore[return-value]
