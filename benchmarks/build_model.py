@@ -56,6 +56,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "models" / "stablewatch-heads")
     parser.add_argument("--dev", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--weight", action="append", default=[], metavar="GEN=W",
+                        help="training weight of a data generation, e.g. v1=0.5 (repeatable)")
     parser.add_argument("--card-only", action="store_true",
                         help="re-render MODEL_CARD.md from meta.json without training")
     args = parser.parse_args()
@@ -64,7 +66,8 @@ def main() -> None:
         return
     report = train(args.train_dir, args.out, backbone=E5_BACKBONE, seed=args.seed,
                    progress=print, dev_path=args.dev, notes=notes(args.dev),
-                   finetune=FineTuneConfig())
+                   finetune=FineTuneConfig(),
+                   weights={g: float(w) for g, w in (a.split("=", 1) for a in args.weight)})
     print({k: report[k] for k in ("model_id", "n_texts", "training_seconds")})
 
 

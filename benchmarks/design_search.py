@@ -118,7 +118,7 @@ def run(mix: str, channels: list[str], config: HeadConfig, cache: FeatureCache,
 
         write(save_probs, hold_probs, dev_probs)
     return {"mix": mix, "n": len(rows), "channels": channels, "heads": config.__dict__,
-            "weights": weights or {},
+            "weights": weights or {}, "seed": seed,
             "cv": cv, "holdout": summary(evaluate(hold, scores_from_probs(*hold_probs, "c"))),
             "dev": summary(evaluate(dev, scores_from_probs(*dev_probs, "candidate"))),
             "ece": calibration, "seconds": round(time.perf_counter() - t0, 1)}
@@ -132,6 +132,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=MLP.epochs)
     ap.add_argument("--members", type=int, default=3)
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=13, help="heads' seed (and the held-out split)")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/sw-features"))
     ap.add_argument("--out", type=Path, help="append the result as a JSON line")
     ap.add_argument("--weight", action="append", default=[], metavar="GEN=W",
@@ -141,7 +142,7 @@ def main() -> None:
     config = HeadConfig(hidden=args.hidden, epochs=args.epochs, lr=MLP.lr,
                         weight_decay=MLP.weight_decay, dropout=MLP.dropout, members=args.members)
     result = run(args.mix, args.features, config, FeatureCache(args.cache), args.folds,
-                 save_probs=args.save_probs,
+                 seed=args.seed, save_probs=args.save_probs,
                  weights={g: float(w) for g, w in (a.split("=", 1) for a in args.weight)})
     report(result, args.out)
 

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from classifier.encoder import Encoder, pad_windows, run_layers
-from classifier.heads import IGNORE, Heads, _binary, _class_weights
+from classifier.heads import IGNORE, Heads, _binary, _class_weights, _weighted_loss
 
 FEATURE_SCALE = 0.05  # L2-normalised embeddings are multiplied by 20 before the heads
 
@@ -103,8 +103,10 @@ def fine_tune(
     config: FineTuneConfig = FineTuneConfig(),
     seed: int = 13,
     progress: Callable[[str], None] | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> tuple[Heads, dict[str, torch.Tensor]]:
     """Train copies of the top layers of ``encoder`` and fresh linear heads.
+    ``sample_weight`` (one per text, default 1) scales each text's share of the loss.
 
     The backbone itself is not changed: the trained copies are attached to the encoder
     as its 'tuned' channel. Returns the heads and the trained layers' weights, named as in
@@ -126,9 +128,10 @@ def fine_tune(
     y_rel = torch.as_tensor(relevant, dtype=torch.long)
     y_stance = torch.as_tensor(stance, dtype=torch.long)
     y_spec = torch.as_tensor(speculation, dtype=torch.long)
-    loss_rel = nn.CrossEntropyLoss(weight=_class_weights(y_rel, 2))
-    loss_stance = nn.CrossEntropyLoss(weight=_class_weights(y_stance, 3), ignore_index=IGNORE)
-    loss_spec = nn.CrossEntropyLoss(weight=_class_weights(y_spec, 2))
+    w = torch.ones(len(texts)) if sample_weight is None else torch.as_tensor(
+        sample_weight, dtype=torch.float32)
+    cw_rel, cw_stance, cw_spec = (_class_weights(y_rel, 2), _class_weights(y_stance, 3),
+                                  _class_weights(y_spec, 2))
 
     windows = first_windows(encoder, texts, config.max_tokens)
     t0 = time.perf_counter()
@@ -158,9 +161,10 @@ def fine_tune(
             z = drop((emb - heads.mean) / heads.scale)
             rel, st, spec = heads.members[0](z)
             ix = torch.as_tensor(idx)
-            loss = loss_rel(_binary(rel), y_rel[ix]) + loss_spec(_binary(spec), y_spec[ix])
+            loss = (_weighted_loss(cw_rel, y_rel[ix], w[ix])(_binary(rel))
+                    + _weighted_loss(cw_spec, y_spec[ix], w[ix])(_binary(spec)))
             if bool((y_stance[ix] != IGNORE).any()):
-                loss = loss + loss_stance(st, y_stance[ix])
+                loss = loss + _weighted_loss(cw_stance, y_stance[ix], w[ix])(st)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trained, 1.0)

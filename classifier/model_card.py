@@ -72,6 +72,8 @@ def _architecture(meta: dict) -> list[str]:
     lines += [
         f"- long texts: windows of {meta['max_tokens']} tokens averaged (beyond "
         f"{meta['max_chunks']} windows the first and last halves are kept)",
+        *([f"- training weight per data generation: {meta['generation_weights']} "
+            "(others 1; see data/train/DATA_CARD.md)"] if meta.get("generation_weights") else []),
         f"- seed {meta['seed']}; training took {meta['training_seconds']:.0f} s on "
         f"{meta.get('cpu_count', '?')} CPU cores",
     ]

@@ -267,6 +267,7 @@ def train(
     notes: str = "",
     encoder: Encoder | None = None,
     finetune: FineTuneConfig | None = None,
+    weights: dict[str, float] | None = None,
 ) -> dict:
     """Train on 85% of the texts, calibrate on the held-out 15%, write the artefact
     (heads, fine-tuned layers if any, meta.json, MODEL_CARD.md).
@@ -275,6 +276,7 @@ def train(
     ``finetune``, the backbone's top layers trained together with linear heads.
     Reproducible: the same data, seed and settings give the same weights and model id.
     ``cv_folds`` > 1 adds a k-fold estimate (frozen design); ``dev_path`` adds dev figures.
+    ``weights`` scales the loss of each data generation (e.g. ``{"v1": 0.5}``).
     """
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
@@ -285,6 +287,8 @@ def train(
     say(f"loaded {len(rows)} texts from {len(load_info['files'])} files")
     train_idx, hold_idx = holdout_split(rows, seed=seed)
     train_rows, hold_rows = [rows[i] for i in train_idx], [rows[i] for i in hold_idx]
+    sample_weight = generation_weights(rows, weights) if weights else None
+    train_weight = None if sample_weight is None else sample_weight[train_idx]
 
     if finetune is not None:  # the ensemble: fine-tuned layers + frozen features
         channels = ("backbone", "tuned", "tmpl", "cues")
@@ -297,7 +301,8 @@ def train(
     tuned_layers = None
     if finetune is not None:
         tuned_heads, tuned_layers = fine_tune(encoder, [r["text"] for r in train_rows],
-                                              *label_arrays(train_rows), finetune, seed, say)
+                                              *label_arrays(train_rows), finetune, seed, say,
+                                              train_weight)
         sets.append((TUNED_HEADS_FILE, ["tuned"], heads_config(tuned_heads), tuned_heads))
     parts = encoder.encode_channels([r["text"] for r in rows])
     say(f"encoded {len(rows)} texts in {time.perf_counter() - t0:.1f}s ({encoder.dim} features)")
@@ -305,9 +310,10 @@ def train(
     features = np.concatenate([parts[c] for c in frozen], axis=1)
     cv = None
     if cv_folds and cv_folds > 1:
-        cv = cross_validate(features, rows, config, cv_folds, seed)
+        cv = cross_validate(features, rows, config, cv_folds, seed, sample_weight)
         say(f"{cv_folds}-fold CV of the frozen heads: {summary(cv)['all']}")
-    heads = fit_heads(features[train_idx], *label_arrays(train_rows), config, seed)
+    heads = fit_heads(features[train_idx], *label_arrays(train_rows), config, seed,
+                      train_weight)
     sets.insert(0, (HEADS_FILE, frozen, config.__dict__, heads))
     head_sets = [HeadSet(h, tuple(ch)) for _, ch, _, h in sets]
     fit_seconds = time.perf_counter() - t0
@@ -339,6 +345,8 @@ def train(
         "heads": config.__dict__,
         "head_sets": [{"file": f, "channels": ch, "config": cfg} for f, ch, cfg, _ in sets],
     }
+    if weights:
+        settings["generation_weights"] = dict(sorted(weights.items()))
     if tuned_layers is not None:
         from safetensors.torch import save_file
 

@@ -405,6 +405,23 @@ def digest(ctx: click.Context, day: Any, send: bool, show: str | None,
         raise _failure(f"digest written but not sent: {row['send_error']}", EX_PARTIAL)
 
 
+def _generation_weights(_ctx: click.Context, _param: click.Parameter,
+                        values: tuple[str, ...]) -> dict[str, float]:
+    """--weight v1=0.5 ... as {"v1": 0.5}."""
+    weights: dict[str, float] = {}
+    for value in values:
+        gen, sep, number = value.partition("=")
+        try:
+            weight = float(number)
+        except ValueError:
+            weight = -1.0
+        if not sep or not (gen[:1] == "v" and gen[1:].isdigit()) or not 0 <= weight < 1e6:
+            raise click.BadParameter(f"{value!r}: expected GEN=W such as v1=0.5 "
+                                     "(a generation vN and a weight >= 0)")
+        weights[gen] = weight
+    return weights
+
+
 @cli.command()
 @click.option(
     "--data",
@@ -445,9 +462,14 @@ def digest(ctx: click.Context, day: Any, send: bool, show: str | None,
 )
 @click.option("--seed", type=int, default=13, show_default=True,
               help="Random seed; the same data, seed and settings give the same model.")
+@click.option("--weight", "weights", multiple=True, callback=_generation_weights,
+              metavar="GEN=W",
+              help="Training weight of a data generation (files named vN_*; others are v1), "
+              "e.g. --weight v1=0.5. Repeatable; unnamed generations weigh 1.")
 @_friendly
 def train(train_dir: Path, out_dir: Path, backbone: str | None, design: str,
-          layers: int | None, epochs: int | None, dev_path: Path | None, seed: int) -> None:
+          layers: int | None, epochs: int | None, dev_path: Path | None, seed: int,
+          weights: dict[str, float]) -> None:
     """Train the relevance, stance and speculation classifier on labelled data.
 
     Writes heads (and, for the finetune design, the trained layers), meta.json and
@@ -471,6 +493,7 @@ def train(train_dir: Path, out_dir: Path, backbone: str | None, design: str,
         progress=lambda msg: click.echo(msg, err=True),
         finetune=finetune,
         dev_path=dev_path,
+        weights=weights,
     )
     click.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))
 

@@ -1,0 +1,71 @@
+"""Per-text training weights: the weighted loss, generations of the data, and `train --weight`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from classifier.heads import IGNORE, _class_weights, _weighted_loss, fit_heads
+from classifier.train import generation, generation_weights
+from jobs.cli import cli
+
+
+def test_unit_weights_give_pytorch_class_weighted_loss():
+    torch.manual_seed(0)
+    y = torch.tensor([0, 1, 2, IGNORE, 1, 1, 0, 2])
+    logits = torch.randn(8, 3)
+    cw = _class_weights(y, 3)
+    expected = torch.nn.CrossEntropyLoss(weight=cw, ignore_index=IGNORE)(logits, y)
+    got = _weighted_loss(cw, y, torch.ones(8))(logits)
+    assert torch.allclose(got, expected)
+
+
+def test_a_weight_counts_like_repeating_the_text():
+    torch.manual_seed(1)
+    y = torch.tensor([0, 1, 1, 0])
+    logits = torch.randn(4, 2)
+    cw = torch.ones(2)
+    doubled = _weighted_loss(cw, y, torch.tensor([2.0, 1.0, 1.0, 1.0]))(logits)
+    repeated = torch.nn.functional.cross_entropy(torch.cat([logits, logits[:1]]),
+                                                 torch.cat([y, y[:1]]))
+    assert torch.allclose(doubled, repeated)
+    # a text of weight 0 does not count at all
+    dropped = _weighted_loss(cw, y, torch.tensor([0.0, 1.0, 1.0, 1.0]))(logits)
+    assert torch.allclose(dropped, torch.nn.functional.cross_entropy(logits[1:], y[1:]))
+
+
+def test_zero_weight_texts_do_not_move_the_heads():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(40, 6)).astype(np.float32)
+    rel = (x[:, 0] > 0).astype(np.int64)
+    stance = np.where(rel == 1, (x[:, 1] > 0).astype(np.int64) * 2, IGNORE)
+    spec = (x[:, 2] > 0).astype(np.int64)
+    flipped = 1 - rel  # contradicting labels on the last 20 texts
+    rel_noisy = np.concatenate([rel[:20], flipped[20:]])
+    w = np.concatenate([np.ones(20), np.zeros(20)]).astype(np.float32)
+    with_noise = fit_heads(x, rel_noisy, stance, spec, sample_weight=w, seed=5)
+    plain = fit_heads(x, rel_noisy, stance, spec, seed=5)
+    agree = lambda heads: float(((heads.predict(x)[0] > 0.5) == rel.astype(bool)).mean())  # noqa: E731
+    assert agree(with_noise) > agree(plain)
+
+
+@pytest.mark.parametrize("name, gen", [
+    ("en_main.jsonl", "v1"), ("zh_hant.jsonl", "v1"), ("v2_en_news.jsonl", "v2"),
+    ("v3_zh_hans.jsonl", "v3"), ("v12_x.jsonl", "v12"), ("vx_odd.jsonl", "v1"),
+])
+def test_generation_of_a_training_file(name, gen):
+    assert generation({"source_file": name}) == gen
+
+
+def test_generation_weights_default_to_one():
+    rows = [{"source_file": f} for f in ("en_main.jsonl", "v2_a.jsonl", "v3_b.jsonl")]
+    assert generation_weights(rows, {"v1": 0.5}).tolist() == [0.5, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("bad", ["v1", "v1=x", "x1=0.5", "v1=-1", "v1=nan", "=2"])
+def test_train_rejects_a_bad_weight_with_one_line(bad, tmp_path):
+    result = CliRunner().invoke(cli, ["train", "--data", str(tmp_path), "--weight", bad])
+    assert result.exit_code != 0
+    assert "--weight" in result.output and "GEN=W" in result.output
