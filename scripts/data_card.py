@@ -26,7 +26,7 @@ INTRO = """\
 Labelled texts written for stablewatch, one JSON object per line: `text`, `lang`
 (`en`, `zh`, a few others), `script` (`hans` / `hant` for Chinese; Cantonese is `hant`),
 `relevant`, `stance` (supportive / neutral / opposed), `speculation` (speculative /
-factual), `style` (the kind of source imitated) and, in the v2 and v3 files, `case` (which
+factual), `style` (the kind of source imitated) and, in the v2, v3 and v4 files, `case` (which
 hard case a text covers) and, for replies that only make sense in a thread, `context` (the
 parent comment or thread title, also written by us).
 
@@ -55,6 +55,19 @@ parent comment or thread title, also written by us).
   speculation stated flatly with no hedge word (`flat_speculation`, above all in Chinese),
   and longer, more opinionated Chinese posts. The same writing rules as v2. The v1 and v2
   news files were audited for the same readings (changes in `RELABEL_LOG.md`).
+- **v4** (`v4_*`, 1,500 texts): written after the v3 model's error analysis, against the
+  same classes in the order of their size on real posts: supportive texts read as neutral
+  or opposed, sober analyst-style criticism read as neutral, neutral news read as taking a
+  side, and flat speculation in Chinese (79% of the Chinese speculative texts carry no
+  hedge word); giveaway words avoided (stance carried by argument). `v4_en` (English news,
+  research notes, crypto media, Reddit/HN/X/Telegram), `v4_zh` (simplified: Weibo, Zhihu,
+  Xueqiu, WeChat, financial media, crypto groups; traditional: HK press and columns, PTT,
+  LIHKG and Telegram in Cantonese) and `v4_other` (450 texts in Japanese, Korean, Spanish,
+  Portuguese, Italian, German, French, Vietnamese, Indonesian, Russian and Turkish, which
+  real monitors also see). The e-CNY rule was settled for all files at the same time: the
+  digital yuan as a monetary or policy instrument (pilots as policy, cross-border e-CNY,
+  mBridge, internationalisation, set against stablecoins) is on topic, consumer chatter
+  (red packets, vouchers, app tips) is not (`RELABEL_LOG.md`).
 - Deliberately covered: support argued by attacking the dollar system, sanctions or
   SWIFT; opposition through sarcasm, rhetorical questions and one-liners; neutral reports
   of crackdowns, bans and warnings; quoted officials (a warning against stablecoins is
