@@ -18,7 +18,7 @@ from classifier.evaluate import evaluate, load_examples, vader_scores
 from classifier.finetune import FineTuneConfig
 from classifier.model_card import figures_table, render_card
 from classifier.scorer import CARD_FILE, META_FILE, Scorer
-from classifier.train import summary, train
+from classifier.train import parse_generation_weights, summary, train
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,7 +67,7 @@ def main() -> None:
     report = train(args.train_dir, args.out, backbone=E5_BACKBONE, seed=args.seed,
                    progress=print, dev_path=args.dev, notes=notes(args.dev),
                    finetune=FineTuneConfig(),
-                   weights={g: float(w) for g, w in (a.split("=", 1) for a in args.weight)})
+                   weights=parse_generation_weights(args.weight))
     print({k: report[k] for k in ("model_id", "n_texts", "training_seconds")})
 
 

@@ -31,6 +31,7 @@ from classifier.train import (
     holdout_split,
     label_arrays,
     load_training,
+    parse_generation_weights,
     scores_from_probs,
     summary,
 )
@@ -151,7 +152,7 @@ def main() -> None:
                        if t.strip()) if args.templates else TEMPLATES)
     result = run(args.mix, args.features, config, FeatureCache(args.cache, templates), args.folds,
                  seed=args.seed, save_probs=args.save_probs,
-                 weights={g: float(w) for g, w in (a.split("=", 1) for a in args.weight)})
+                 weights=parse_generation_weights(args.weight))
     report(result, args.out)
 
 

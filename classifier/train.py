@@ -150,6 +150,22 @@ def generation(row: dict) -> str:
     return prefix if prefix[:1] == "v" and prefix[1:].isdigit() else "v1"
 
 
+def parse_generation_weights(values: Sequence[str]) -> dict[str, float]:
+    """``["v1=0.5", ...]`` as ``{"v1": 0.5}``; ValueError names a malformed value."""
+    weights: dict[str, float] = {}
+    for value in values:
+        gen, sep, number = value.partition("=")
+        try:
+            weight = float(number)
+        except ValueError:
+            weight = -1.0
+        if not sep or not (gen[:1] == "v" and gen[1:].isdigit()) or not 0 <= weight < 1e6:
+            raise ValueError(f"{value!r}: expected GEN=W such as v1=0.5 "
+                             "(a generation vN and a weight >= 0)")
+        weights[gen] = weight
+    return weights
+
+
 def generation_weights(rows: Sequence[dict], weights: dict[str, float]) -> np.ndarray:
     """One training weight per row from its generation (generations not named weigh 1)."""
     return np.array([weights.get(generation(r), 1.0) for r in rows], dtype=np.float32)

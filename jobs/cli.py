@@ -408,18 +408,12 @@ def digest(ctx: click.Context, day: Any, send: bool, show: str | None,
 def _generation_weights(_ctx: click.Context, _param: click.Parameter,
                         values: tuple[str, ...]) -> dict[str, float]:
     """--weight v1=0.5 ... as {"v1": 0.5}."""
-    weights: dict[str, float] = {}
-    for value in values:
-        gen, sep, number = value.partition("=")
-        try:
-            weight = float(number)
-        except ValueError:
-            weight = -1.0
-        if not sep or not (gen[:1] == "v" and gen[1:].isdigit()) or not 0 <= weight < 1e6:
-            raise click.BadParameter(f"{value!r}: expected GEN=W such as v1=0.5 "
-                                     "(a generation vN and a weight >= 0)")
-        weights[gen] = weight
-    return weights
+    from classifier.train import parse_generation_weights
+
+    try:
+        return parse_generation_weights(values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @cli.command()
