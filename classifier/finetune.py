@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from classifier.encoder import Encoder, pad_windows, run_layers
+from classifier.encoder import Encoder, pad_windows, run_backbone, run_layers
 from classifier.heads import IGNORE, Heads, _binary, _class_weights, _weighted_loss
 
 FEATURE_SCALE = 0.05  # L2-normalised embeddings are multiplied by 20 before the heads
@@ -60,8 +60,7 @@ def frozen_states(encoder: Encoder, windows: Sequence[list[int]], first_trained:
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             ids, mask = pad_windows([windows[i] for i in idx], pad)
-            out = encoder._model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
-            hidden = out.hidden_states[first_trained]
+            _, hidden = run_backbone(encoder._model, ids, mask, keep=first_trained)
             for r, i in enumerate(idx):
                 states[i] = hidden[r, : len(windows[i])].clone()
     return states  # type: ignore[return-value]
