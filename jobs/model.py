@@ -29,16 +29,29 @@ def model_id_of(model_dir: Path) -> str:
     return str(model_meta(model_dir)["model_id"])
 
 
-def scoring_threads(cores: int | None = None, load: float | None = None) -> int:
+def scoring_threads(cores: int | None = None, load: float | None = None, own: int = 0) -> int:
     """Torch threads to score with: STABLEWATCH_THREADS when set, else the cores that other
     processes leave idle (cores minus the whole cores the 1-minute load average keeps
-    busy), at least 1. Threads that wait on busy cores cost more than they give: under a
-    load of 8 on 2 cores, 2 threads scored 3.3 texts/s and 1 thread 16 (docs/scale.md)."""
+    busy, not counting the ``own`` threads this process already scores with), at least 1.
+    Threads that wait on busy cores cost more than they give: under a load of 8 on 2
+    cores, 2 threads scored 3.3 texts/s and 1 thread 16 (docs/scale.md)."""
     if os.environ.get("STABLEWATCH_THREADS", "").strip():
         return max(1, int(os.environ["STABLEWATCH_THREADS"]))
     cores = cores or os.cpu_count() or 1
     load = os.getloadavg()[0] if load is None else load
-    return max(1, min(cores, cores - int(load)))
+    others = max(0.0, load - own)
+    return max(1, min(cores, cores - int(others)))
+
+
+def retune_threads(scorer: Scorer) -> int:
+    """Re-read the load between chunks of a long scoring run and follow it: a run that
+    started while another job was busy takes the freed core once that job ends."""
+    from classifier.encoder import configure_threads
+
+    threads = scoring_threads(own=scorer.encoder.threads)
+    if threads != scorer.encoder.threads:
+        scorer.encoder.threads = configure_threads(threads)
+    return threads
 
 
 def load_scorer(settings: Settings, meta: dict[str, Any] | None = None) -> Scorer:

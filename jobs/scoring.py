@@ -36,7 +36,9 @@ ScoreEngine = Callable[[Iterator[dict[str, Any]]], Iterator[ScoredChunk]]
 
 def local_engine(get_scorer: Callable[[], Scorer], model_id: str,
                  echo: Echo = quiet) -> ScoreEngine:
-    """Score in this process, SCORE_CHUNK texts at a time; the model loads on first use."""
+    """Score in this process, SCORE_CHUNK texts at a time; the model loads on first use and
+    the number of threads follows the load between chunks (`jobs.model.retune_threads`)."""
+    from jobs.model import retune_threads
 
     def run(rows: Iterator[dict[str, Any]]) -> Iterator[ScoredChunk]:
         scorer: Scorer | None = None
@@ -45,6 +47,8 @@ def local_engine(get_scorer: Callable[[], Scorer], model_id: str,
                 echo("loading classifier")
                 scorer = get_scorer()
                 check_model_id(scorer.model_id, model_id)
+            else:
+                retune_threads(scorer)
             yield list(zip(chunk, scorer.score([post_text(r) for r in chunk]), strict=True))
 
     return run

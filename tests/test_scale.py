@@ -4,6 +4,7 @@ steps, the analysts' indexes, and benchmarks/scale.py's synthetic archives."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections import Counter
 
@@ -170,3 +171,35 @@ def test_scoring_threads_leave_busy_cores_alone(monkeypatch, load, threads):
     assert scoring_threads(cores=2, load=load) == threads
     monkeypatch.setenv("STABLEWATCH_THREADS", "3")
     assert scoring_threads(cores=2, load=load) == 3
+
+
+@pytest.mark.parametrize("load, own, threads", [(1.9, 1, 2), (2.9, 1, 1), (2.0, 2, 2),
+                                                (3.1, 2, 1), (0.5, 0, 2)])
+def test_scoring_threads_do_not_count_their_own_load(monkeypatch, load, own, threads):
+    from jobs.model import scoring_threads
+
+    monkeypatch.delenv("STABLEWATCH_THREADS", raising=False)
+    assert scoring_threads(cores=2, load=load, own=own) == threads
+
+
+def test_a_long_run_takes_the_core_another_job_frees(monkeypatch):
+    """A run that started on one thread beside a busy job scores on two once the load says
+    the job is gone, and goes back to one when it returns."""
+    import types
+
+    import torch
+
+    from jobs.model import retune_threads
+
+    monkeypatch.delenv("STABLEWATCH_THREADS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    scorer = types.SimpleNamespace(encoder=types.SimpleNamespace(threads=1))
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setattr(os, "getloadavg", lambda: (1.4, 1.8, 1.9))  # ours + a fading job
+        assert retune_threads(scorer) == 2 and scorer.encoder.threads == 2
+        assert torch.get_num_threads() == 2
+        monkeypatch.setattr(os, "getloadavg", lambda: (3.2, 2.5, 2.0))  # ours (2) + a new job
+        assert retune_threads(scorer) == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
