@@ -419,8 +419,8 @@ def main() -> None:
         type=int,
         default=0,
         help="score only this many texts and extrapolate (0: score all); "
-        "at least 2048, so that the steady rate after the first "
-        "1,024-text call is measured",
+        "a few thousand, so that the steady rate after the first "
+        "256-text call (jobs.scoring.SCORE_CHUNK) is measured",
     )
     parser.add_argument(
         "--fill-scores",
