@@ -292,8 +292,9 @@ def fixture_reddit() -> FakeReddit:
 KEYWORDS = ["offshore yuan", "digital yuan", "数字人民币", "yuan stablecoin", "HKMA"]
 
 
-def settings_for(fake: FakeReddit, **overrides: Any) -> Any:
-    """RedditSettings pointed at `fake`, with explicit credentials and no back-off sleeps."""
+def settings_for(fake: Any, **overrides: Any) -> Any:
+    """RedditSettings pointed at `fake` (a FakeReddit, or any loopback server with a `url`),
+    with explicit credentials and no back-off sleeps."""
     from collectors.reddit import RedditSettings
 
     values: dict[str, Any] = {

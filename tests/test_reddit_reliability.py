@@ -139,19 +139,8 @@ def test_malformed_json_from_the_token_endpoint_is_one_error_naming_the_token_re
 
 def test_a_host_that_never_answers_is_given_up_after_one_url_and_one_more_attempt() -> None:
     with SilentHost() as host:
-        settings = RedditSettings(
-            subreddits=["China", "HongKong", "Bitcoin"],
-            queries=["yuan stablecoin"],
-            keywords=["yuan"],
-            site=None,
-            client_id="id",
-            client_secret="secret",
-            user_agent="stablewatch-tests/0.1",
-            oauth_url=host.url,
-            reddit_url=host.url,
-            timeout=0.2,
-            max_sleep=0.0,
-        )
+        settings = settings_for(host, subreddits=["China", "HongKong", "Bitcoin"],
+                                queries=["yuan stablecoin"], keywords=["yuan"], timeout=0.2)
         harvests = list(harvest_all(settings).values())
 
     assert [h.requests for h in harvests] == [3, 1, 0, 0]  # prawcore's 3 attempts, then 1
@@ -162,18 +151,9 @@ def test_a_host_that_never_answers_is_given_up_after_one_url_and_one_more_attemp
 
 def test_a_deadline_ends_a_hung_reddit_and_later_keys_send_nothing() -> None:
     with SilentHost() as host, deadline_scope(Deadline(0.5, "reddit")):
-        settings = RedditSettings(
-            subreddits=["China", "HongKong"],
-            queries=["yuan stablecoin"],
-            keywords=["yuan"],
-            site=None,
-            client_id="id",
-            client_secret="secret",
-            user_agent="stablewatch-tests/0.1",
-            oauth_url=host.url,
-            reddit_url=host.url,
-            max_sleep=0.0,  # the default 16 s timeout is cut to what the deadline leaves
-        )
+        # the default 16 s timeout is cut to what the deadline leaves
+        settings = settings_for(host, subreddits=["China", "HongKong"],
+                                queries=["yuan stablecoin"], keywords=["yuan"])
         harvests = list(harvest_all(settings).values())
 
     assert all("reddit deadline of 0.5 s reached" in (h.error or "") for h in harvests[1:])
