@@ -121,7 +121,8 @@ def as_array(scores: list[Scores]) -> np.ndarray:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model-dir", type=Path, default=ROOT / "data" / "models" / "stablewatch-heads")
+    ap.add_argument("--model-dir", type=Path,
+                    default=ROOT / "data" / "models" / "stablewatch-heads")
     ap.add_argument("--layers", nargs="+", default=["all"], choices=("all", *KINDS))
     ap.add_argument("--alpha", type=float, default=0.5, help="SmoothQuant alpha (0: none)")
     ap.add_argument("--alone", type=int, default=120, help="texts also scored one at a time")
@@ -151,12 +152,13 @@ def main() -> None:
     fp32, int8 = results["fp32"]["scores"], results["int8"]["scores"]
     diff = np.abs(fp32 - int8)
     labels = [(x[:, 0] >= 0.5, x[:, 1:4].argmax(1), x[:, 4] >= 0.5) for x in (fp32, int8)]
+    changes = [int((a != b).sum()) for a, b in zip(*labels, strict=True)]
     report = {
         "layers": sorted(kinds), "alpha": args.alpha, "linears": results["int8"]["linears"],
         "texts_per_s": {m: round(r["texts_per_s"], 1) for m, r in results.items()},
         "alone_vs_batch_max": {m: r["alone_max"] for m, r in results.items()},
         "int8_vs_fp32": {"max": round(float(diff.max()), 4), "mean": round(float(diff.mean()), 5),
-                         "label_changes": [int((a != b).sum()) for a, b in zip(*labels)],
+                         "label_changes": changes,
                          "texts": len(texts)},
         "load_average": os.getloadavg(),
     }
