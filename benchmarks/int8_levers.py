@@ -27,7 +27,7 @@ import torch
 from classifier.evaluate import evaluate, load_examples, summary
 from classifier.scorer import Scorer
 from classifier.scores import Scores
-from classifier.train import load_training
+from classifier.train import load_training, scores_from_probs
 from jobs.scoring import post_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -164,9 +164,9 @@ def main() -> None:
     }
     if dev:
         def dev_f1(x: np.ndarray) -> dict:
-            s = [Scores(float(r[0]), (float(r[1]), float(r[2]), float(r[3])), float(r[4]), "m")
-                 for r in x[-len(dev):]]
-            return summary(evaluate(dev, s))["all"]
+            x = x[-len(dev):]
+            scores = scores_from_probs(x[:, 0], x[:, 1:4], x[:, 4], "int8_levers")
+            return summary(evaluate(dev, scores))["all"]
         report["dev"] = {m: dev_f1(results[m]["scores"]) for m in results}
     print(json.dumps(report, indent=1), file=sys.stdout)
 
