@@ -71,6 +71,11 @@ parent comment or thread title, also written by us).
   Reviewed in session 5 (all off-topic texts, all on-topic Chinese ones): the relevance
   boundary matched the guide; 17 speculation labels fixed and 2 Chinese texts of ambiguous
   relevance removed (`RELABEL_LOG.md`).
+- The anecdote rule was applied to v2 and v3 in session 6 (every factual text read): 74
+  first-person anecdotes that cannot be checked (the writer's own trades, outings, bills,
+  clients' experience; 53 of them off topic) and 2 unsourced guesses became speculative
+  (`RELABEL_LOG.md`). Scam alerts told as the writer's own story are still factual in the
+  English files and speculative in a few Chinese ones.
 - The e-CNY rule was settled for all files in session 4: the digital yuan as a monetary or
   policy instrument (pilots as policy, cross-border e-CNY, mBridge, internationalisation,
   set against stablecoins) is on topic, consumer chatter (red packets, vouchers, app tips)
