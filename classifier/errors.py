@@ -15,3 +15,8 @@ class ModelNotFoundError(ClassifierError):
 class BackboneUnavailable(ClassifierError):
     """A package the model's encoder needs is not installed; the message names the command
     that installs it."""
+
+
+class LabelledDataError(ClassifierError, ValueError):
+    """A labelled JSONL file (``stablewatch eval``) is malformed; the message names the file
+    and the line."""

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from classifier.errors import LabelledDataError
 from classifier.scores import SPECULATION_LABELS, STANCE_LABELS, Scores
 
 RELEVANCE_LABELS: tuple[str, ...] = ("irrelevant", "relevant")
@@ -31,18 +32,41 @@ _HEDGE_ZH = re.compile(
 
 
 def load_examples(path: Path) -> list[dict]:
-    """Read labelled examples (text, lang, relevant, stance, speculation) from JSONL."""
+    """Read labelled examples (text, lang, relevant, stance, speculation) from JSONL.
+
+    The whole file or nothing: a line that is not a JSON object with the four fields and
+    known labels, bytes that are not UTF-8, or a file without a text raise
+    LabelledDataError naming the file and the line (figures on part of a file would mislead).
+    """
+    try:
+        content = Path(path).read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = Path(path).read_bytes()[: exc.start].count(b"\n") + 1
+        raise LabelledDataError(f"{path}:{at}: not UTF-8 text (byte {exc.start})") from exc
     examples = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
+    for n, line in enumerate(content.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
             row = json.loads(line)
-            missing = {"text", "relevant", "stance", "speculation"} - row.keys()
-            if missing:
-                raise ValueError(f"{path}:{n}: missing fields {sorted(missing)}")
-            row.setdefault("lang", "und")
-            examples.append(row)
+        except json.JSONDecodeError as exc:
+            raise LabelledDataError(f"{path}:{n}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(row, dict):
+            raise LabelledDataError(f"{path}:{n}: expected a JSON object")
+        missing = {"text", "relevant", "stance", "speculation"} - row.keys()
+        if missing:
+            raise LabelledDataError(f"{path}:{n}: missing fields {sorted(missing)}")
+        if not isinstance(row["relevant"], bool):
+            raise LabelledDataError(f"{path}:{n}: relevant is {row['relevant']!r}; "
+                                    "expected true or false")
+        for field, allowed in (("stance", STANCE_LABELS), ("speculation", SPECULATION_LABELS)):
+            if row[field] not in allowed:
+                raise LabelledDataError(f"{path}:{n}: {field} is {row[field]!r}; "
+                                        f"expected one of {', '.join(allowed)}")
+        row.setdefault("lang", "und")
+        examples.append(row)
+    if not examples:
+        raise LabelledDataError(f"{path}: no labelled texts")
     return examples
 
 

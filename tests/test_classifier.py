@@ -8,6 +8,7 @@ import pytest
 
 from classifier import ModelNotFoundError, Scores
 from classifier.encoder import head_tail_chars, split_windows
+from classifier.errors import LabelledDataError
 from classifier.evaluate import (
     classification_metrics,
     evaluate,
@@ -77,6 +78,14 @@ def test_evaluate_keys_and_language_slices(tmp_path):
     json.dumps(result)  # the CLI's --json output
     report = format_report(result)
     assert "stance" in report and "zh" in report and "macro-F1" in report
+
+
+def test_load_examples_refuses_bool_like_relevance(tmp_path):
+    path = tmp_path / "dev.jsonl"
+    path.write_text('{"text": "a", "relevant": 1, "stance": "neutral", "speculation": "factual"}',
+                    encoding="utf-8")
+    with pytest.raises(LabelledDataError, match=r"dev.jsonl:1: relevant is 1; expected true"):
+        load_examples(path)
 
 
 def test_evaluate_rejects_length_mismatch():

@@ -88,6 +88,23 @@ def test_eval_vader_baseline_json(tmp_path):
     assert list(data["by_lang"]) == ["other"]  # under 10 texts: pooled, not its own slice
 
 
+@pytest.mark.parametrize(("content", "message"), [
+    (b'{"text": "a", "relevant": true, "stance": "neutral", "speculation": "factual"}\n'
+     b'{"text": "b", "relevant": true\n', "labels.jsonl:2: not valid JSON"),
+    (b'{"text": "a", "relevant": true, "stance": "positive", "speculation": "factual"}\n',
+     "labels.jsonl:1: stance is 'positive'; expected one of supportive, neutral, opposed"),
+    (b'{"text": "\xff", "relevant": 1, "stance": "neutral", "speculation": "factual"}\n',
+     "labels.jsonl:1: not UTF-8 text (byte 10)"),
+    (b"\n\n", "labels.jsonl: no labelled texts"),
+])
+def test_eval_names_the_bad_line_of_a_labelled_file(tmp_path, content, message):
+    path = tmp_path / "labels.jsonl"
+    path.write_bytes(content)
+    result = run("--db", tmp_path / "sw.db", "eval", path, "--baseline", "vader")
+    assert result.exit_code == 1
+    assert message in result.output and "Traceback" not in result.output
+
+
 def test_collect_score_digest_step_by_step(db):
     archive = FIXTURES / "archive_small.jsonl"
     collected = run("--db", db, "collect", "--archive", archive, "--quiet")
