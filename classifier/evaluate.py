@@ -38,10 +38,11 @@ def load_examples(path: Path) -> list[dict]:
     known labels, bytes that are not UTF-8, or a file without a text raise
     LabelledDataError naming the file and the line (figures on part of a file would mislead).
     """
+    raw = Path(path).read_bytes()
     try:
-        content = Path(path).read_bytes().decode("utf-8")
+        content = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        at = Path(path).read_bytes()[: exc.start].count(b"\n") + 1
+        at = raw[: exc.start].count(b"\n") + 1
         raise LabelledDataError(f"{path}:{at}: not UTF-8 text (byte {exc.start})") from exc
     examples = []
     for n, line in enumerate(content.split("\n"), 1):
