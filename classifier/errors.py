@@ -20,3 +20,7 @@ class BackboneUnavailable(ClassifierError):
 class LabelledDataError(ClassifierError, ValueError):
     """A labelled JSONL file (``stablewatch eval``) is malformed; the message names the file
     and the line."""
+
+
+class TrainingDataError(ClassifierError):
+    """The training folder holds no usable labelled texts."""

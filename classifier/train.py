@@ -23,6 +23,7 @@ from classifier.encoder import (
     Encoder,
     backbone_short_name,
 )
+from classifier.errors import TrainingDataError
 from classifier.evaluate import evaluate, load_examples, summary
 from classifier.finetune import (
     FineTuneConfig,
@@ -64,7 +65,7 @@ def load_training(train_dir: Path) -> tuple[list[dict], dict]:
     per_file: dict[str, int] = {}
     files = sorted(Path(train_dir).glob("*.jsonl"))
     if not files:
-        raise FileNotFoundError(f"no *.jsonl training files in {train_dir}")
+        raise TrainingDataError(f"no *.jsonl training files in {train_dir}")
     for path in files:
         kept = 0
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -97,6 +98,10 @@ def load_training(train_dir: Path) -> tuple[list[dict], dict]:
             })
             kept += 1
         per_file[path.name] = kept
+    if not rows:
+        reasons = ", ".join(f"{n} {why}" for why, n in sorted(skipped.items())) or "no lines"
+        raise TrainingDataError(f"no usable labelled texts in {train_dir} ({reasons}); each "
+                                f"line needs {', '.join(REQUIRED)} with known labels")
     return rows, {"files": per_file, "skipped": dict(skipped)}
 
 

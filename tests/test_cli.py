@@ -105,6 +105,21 @@ def test_eval_names_the_bad_line_of_a_labelled_file(tmp_path, content, message):
     assert message in result.output and "Traceback" not in result.output
 
 
+def test_train_without_usable_texts_is_one_clear_line(tmp_path):
+    data = tmp_path / "train"
+    data.mkdir()
+    out = tmp_path / "model"
+    empty = run("train", "--data", data, "--out", out)
+    assert empty.exit_code == 1 and f"no *.jsonl training files in {data}" in empty.output
+    (data / "a.jsonl").write_text('{"text": "a", "relevant": true}\nnot json\n',
+                                  encoding="utf-8")
+    broken = run("train", "--data", data, "--out", out)
+    assert broken.exit_code == 1 and "Traceback" not in broken.output
+    assert "no usable labelled texts" in broken.output
+    assert "(1 bad json, 1 missing field)" in broken.output
+    assert not out.exists()
+
+
 def test_collect_score_digest_step_by_step(db):
     archive = FIXTURES / "archive_small.jsonl"
     collected = run("--db", db, "collect", "--archive", archive, "--quiet")
