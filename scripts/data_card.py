@@ -71,6 +71,22 @@ parent comment or thread title, also written by us).
   Reviewed in session 5 (all off-topic texts, all on-topic Chinese ones): the relevance
   boundary matched the guide; 17 speculation labels fixed and 2 Chinese texts of ambiguous
   relevance removed (`RELABEL_LOG.md`).
+- **v5** (`candidates/v5_*`, 880 texts, session 6): written after probing showed that the
+  v1–v3 model reads plain, sincere support and even headline-length neutral news as
+  opposed ("China is considering a yuan-backed stablecoin." scored opposed 0.96). In
+  v1–v3, English texts of 12 words or fewer are 57% opposed and "good news" / "great news"
+  occur only in opposed (sarcastic) texts: the hard-case writing over-taught sarcasm.
+  `v5_en_plain` 300 and `v5_zh_hans_plain` / `v5_zh_hant_plain` 170 each (Reddit, X,
+  Telegram, HN, crypto media, analyst notes, news; Weibo, Zhihu, Xueqiu, crypto groups,
+  WeChat; HK press and columns, PTT, LIHKG and Telegram in Cantonese): sincere support in
+  plain words, support after a caveat, support stated with conviction, relayed optimism,
+  neutral texts containing positive words, plain (non-sarcastic) opposition, sarcasm that
+  uses positive words, off-topic near misses with the same enthusiasm. `v5_en_short` and
+  `v5_zh_short` 120 each: headline-length texts (3–15 English words, 5–30 Chinese
+  characters), 40% neutral headlines and questions, 35% plain support, 25% opposition
+  (at most a third sarcastic). The writers read real pages first (listed in their notes;
+  little real forum text was found, so the forum voice is their own) and were not shown
+  the probes in `benchmarks/probes/`.
 - The anecdote rule was applied to v2 and v3 in session 6 (every factual text read): 74
   first-person anecdotes that cannot be checked (the writer's own trades, outings, bills,
   clients' experience; 53 of them off topic) and 2 unsourced guesses became speculative
