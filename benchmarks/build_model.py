@@ -62,6 +62,8 @@ def main() -> None:
                         help="run only the backbone's first DEPTH layers (default: all)")
     parser.add_argument("--layers", type=int, default=FineTuneConfig.train_layers,
                         help="top layers (of DEPTH) to fine-tune")
+    parser.add_argument("--cv-folds", type=int, default=5,
+                        help="k-fold CV of the frozen heads (0: skip it, for a quicker seed run)")
     parser.add_argument("--card-only", action="store_true",
                         help="re-render MODEL_CARD.md from meta.json without training")
     args = parser.parse_args()
@@ -71,7 +73,7 @@ def main() -> None:
     report = train(args.train_dir, args.out, backbone=E5_BACKBONE, seed=args.seed,
                    progress=print, dev_path=args.dev, notes=notes(args.dev),
                    finetune=FineTuneConfig(train_layers=args.layers), depth=args.depth,
-                   weights=parse_generation_weights(args.weight))
+                   weights=parse_generation_weights(args.weight), cv_folds=args.cv_folds)
     print({k: report[k] for k in ("model_id", "n_texts", "training_seconds")})
 
 
