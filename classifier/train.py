@@ -68,7 +68,11 @@ def load_training(train_dir: Path) -> tuple[list[dict], dict]:
         raise TrainingDataError(f"no *.jsonl training files in {train_dir}")
     for path in files:
         kept = 0
-        for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            content = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise TrainingDataError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+        for line in content.splitlines():
             if not line.strip():
                 continue
             try:

@@ -117,6 +117,9 @@ def test_train_without_usable_texts_is_one_clear_line(tmp_path):
     assert broken.exit_code == 1 and "Traceback" not in broken.output
     assert "no usable labelled texts" in broken.output
     assert "(1 bad json, 1 missing field)" in broken.output
+    (data / "b.jsonl").write_bytes(b'{"text": "\xff", "relevant": true}\n')
+    binary = run("train", "--data", data, "--out", out)
+    assert binary.exit_code == 1 and "b.jsonl: not UTF-8 text (byte 10)" in binary.output
     assert not out.exists()
 
 
