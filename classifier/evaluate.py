@@ -31,6 +31,19 @@ _HEDGE_ZH = re.compile(
 )
 
 
+REQUIRED_FIELDS = ("text", "relevant", "stance", "speculation")
+
+
+def read_utf8(path: Path, error: type[Exception]) -> str:
+    """The file's text; bytes that are not UTF-8 raise ``error`` naming the file and line."""
+    raw = Path(path).read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = raw[: exc.start].count(b"\n") + 1
+        raise error(f"{path}:{at}: not UTF-8 text (byte {exc.start})") from exc
+
+
 def load_examples(path: Path) -> list[dict]:
     """Read labelled examples (text, lang, relevant, stance, speculation) from JSONL.
 
@@ -38,14 +51,8 @@ def load_examples(path: Path) -> list[dict]:
     known labels, bytes that are not UTF-8, or a file without a text raise
     LabelledDataError naming the file and the line (figures on part of a file would mislead).
     """
-    raw = Path(path).read_bytes()
-    try:
-        content = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        at = raw[: exc.start].count(b"\n") + 1
-        raise LabelledDataError(f"{path}:{at}: not UTF-8 text (byte {exc.start})") from exc
     examples = []
-    for n, line in enumerate(content.split("\n"), 1):
+    for n, line in enumerate(read_utf8(path, LabelledDataError).split("\n"), 1):
         if not line.strip():
             continue
         try:
@@ -54,7 +61,7 @@ def load_examples(path: Path) -> list[dict]:
             raise LabelledDataError(f"{path}:{n}: not valid JSON ({exc.msg})") from exc
         if not isinstance(row, dict):
             raise LabelledDataError(f"{path}:{n}: expected a JSON object")
-        missing = {"text", "relevant", "stance", "speculation"} - row.keys()
+        missing = set(REQUIRED_FIELDS) - row.keys()
         if missing:
             raise LabelledDataError(f"{path}:{n}: missing fields {sorted(missing)}")
         if not isinstance(row["relevant"], bool):

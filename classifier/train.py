@@ -24,7 +24,8 @@ from classifier.encoder import (
     backbone_short_name,
 )
 from classifier.errors import TrainingDataError
-from classifier.evaluate import evaluate, load_examples, summary
+from classifier.evaluate import REQUIRED_FIELDS as REQUIRED
+from classifier.evaluate import evaluate, load_examples, read_utf8, summary
 from classifier.finetune import (
     FineTuneConfig,
     expected_calibration_error,
@@ -53,7 +54,6 @@ from classifier.scorer import (
 )
 from classifier.scores import SPECULATION_LABELS, STANCE_LABELS, Scores
 
-REQUIRED = ("text", "relevant", "stance", "speculation")
 DEFAULT_HEADS = replace(MLP, members=5)
 
 
@@ -68,11 +68,7 @@ def load_training(train_dir: Path) -> tuple[list[dict], dict]:
         raise TrainingDataError(f"no *.jsonl training files in {train_dir}")
     for path in files:
         kept = 0
-        try:
-            content = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise TrainingDataError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
-        for line in content.splitlines():
+        for line in read_utf8(path, TrainingDataError).splitlines():
             if not line.strip():
                 continue
             try:

@@ -119,7 +119,7 @@ def test_train_without_usable_texts_is_one_clear_line(tmp_path):
     assert "(1 bad json, 1 missing field)" in broken.output
     (data / "b.jsonl").write_bytes(b'{"text": "\xff", "relevant": true}\n')
     binary = run("train", "--data", data, "--out", out)
-    assert binary.exit_code == 1 and "b.jsonl: not UTF-8 text (byte 10)" in binary.output
+    assert binary.exit_code == 1 and "b.jsonl:1: not UTF-8 text (byte 10)" in binary.output
     assert not out.exists()
 
 
