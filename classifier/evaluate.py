@@ -104,7 +104,8 @@ def classification_metrics(gold: Sequence[str], pred: Sequence[str], labels: Seq
     }
 
 
-def _outputs(examples: Sequence[dict], scores: Sequence[Scores]) -> dict:
+def output_metrics(examples: Sequence[dict], scores: Sequence[Scores]) -> dict:
+    """Relevance, stance and speculation metrics; an off-topic text's gold stance is neutral."""
     gold_rel = ["relevant" if e["relevant"] else "irrelevant" for e in examples]
     pred_rel = ["relevant" if s.relevant else "irrelevant" for s in scores]
     rel = classification_metrics(gold_rel, pred_rel, RELEVANCE_LABELS)
@@ -141,10 +142,10 @@ def evaluate(examples: Sequence[dict], scores: Sequence[Scores],
     """Metrics per output overall and per language (``by_lang``; small languages pooled)."""
     if len(examples) != len(scores):
         raise ValueError(f"{len(examples)} examples but {len(scores)} scores")
-    result = _outputs(examples, scores)
+    result = output_metrics(examples, scores)
     result["model_id"] = scores[0].model_id if scores else ""
     result["by_lang"] = {
-        lang: _outputs([examples[i] for i in idx], [scores[i] for i in idx])
+        lang: output_metrics([examples[i] for i in idx], [scores[i] for i in idx])
         for lang, idx in language_slices(examples, min_slice).items()
     }
     return result
