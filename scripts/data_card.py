@@ -86,7 +86,12 @@ parent comment or thread title, also written by us).
   characters), 40% neutral headlines and questions, 35% plain support, 25% opposition
   (at most a third sarcastic). The writers read real pages first (listed in their notes;
   little real forum text was found, so the forum voice is their own) and were not shown
-  the probes in `benchmarks/probes/`.
+  the probes in `benchmarks/probes/`. Reviewed in session 7 for speculation (all 880
+  texts): 49 labels fixed, mostly quoted expectations, claims about others' motives and
+  anecdotes that had been left factual (`RELABEL_LOG.md`).
+- Questions, from session 7: a question that floats a possibility, outcome or motive is
+  speculative; one that only asks for checkable information is factual (the guide is
+  silent; 14 clear v1–v3 cases changed, 46 judgement calls left as labelled).
 - The anecdote rule was applied to v2 and v3 in session 6 (every factual text read): 74
   first-person anecdotes that cannot be checked (the writer's own trades, outings, bills,
   clients' experience; 53 of them off topic) and 2 unsourced guesses became speculative
