@@ -6,7 +6,7 @@
 Each side is one or more built artefacts (seeds of one design); a side's figure is the mean
 macro-F1 of its models. Texts are resampled with replacement, the same indices for both
 sides, and the report gives, per output and language slice: A, B, B - A with a 95% interval
-and the share of resamples in which B is better. Scores are cached per model and file
+and the shares of resamples in which B is better and worse. Scores are cached per model and file
 under --cache, so adding a model to a comparison scores only that model.
 """
 
@@ -21,22 +21,23 @@ from dataclasses import asdict
 from pathlib import Path
 
 from classifier.evaluate import language_slices, load_examples, output_metrics
+from classifier.meta import read_meta
 from classifier.scorer import Scorer
 from classifier.scores import Scores
 
 OUTPUTS = ("relevance", "stance", "speculation")
 
 
-def cached_scores(model_dir: Path, data: Path, texts: list[str], cache: Path) -> list[Scores]:
-    """The model's scores for ``texts``, read from ``cache`` when this model and file were seen."""
-    digest = hashlib.sha256(data.read_bytes()).hexdigest()[:12]
-    meta = json.loads((model_dir / "meta.json").read_text(encoding="utf-8"))
+def cached_scores(model_dir: Path, texts: list[str], digest: str, cache: Path) -> list[Scores]:
+    """The model's scores for ``texts``, read from ``cache`` when this model has scored the
+    file whose digest is ``digest``."""
+    meta = read_meta(model_dir)
     path = cache / f"{meta['model_id']}-{digest}.json"
     if path.exists():
         rows = json.loads(path.read_text(encoding="utf-8"))
         return [Scores(**{**r, "stance_probs": tuple(r["stance_probs"])}) for r in rows]
     print(f"scoring {len(texts)} texts with {model_dir} ...", file=sys.stderr)
-    scores = Scorer.load(model_dir).score(texts)
+    scores = Scorer.load(model_dir, meta=meta).score(texts)
     cache.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps([asdict(s) for s in scores]), encoding="utf-8")
     return scores
@@ -55,7 +56,8 @@ def side_f1(examples: list[dict], side: list[list[Scores]], idx: list[int]) -> d
 
 def compare(examples: list[dict], a: list[list[Scores]], b: list[list[Scores]],
             idx: list[int], resamples: int, rng: random.Random) -> dict[str, dict]:
-    """Per output: A, B, the difference, its 95% interval and P(B better) over resamples."""
+    """Per output: A, B, the difference, its 95% interval and the shares of resamples in
+    which B is better and worse (the rest are ties)."""
     base_a, base_b = side_f1(examples, a, idx), side_f1(examples, b, idx)
     diffs: dict[str, list[float]] = {out: [] for out in OUTPUTS}
     for _ in range(resamples):
@@ -70,6 +72,7 @@ def compare(examples: list[dict], a: list[list[Scores]], b: list[list[Scores]],
             "a": base_a[out], "b": base_b[out], "diff": base_b[out] - base_a[out],
             "low": d[int(0.025 * len(d))], "high": d[min(len(d) - 1, int(0.975 * len(d)))],
             "b_better": sum(x > 0 for x in d) / len(d),
+            "b_worse": sum(x < 0 for x in d) / len(d),
         }
     return result
 
@@ -86,19 +89,20 @@ def main() -> None:
 
     examples = load_examples(args.data)
     texts = [e["text"] for e in examples]
-    a = [cached_scores(m, args.data, texts, args.cache) for m in args.a]
-    b = [cached_scores(m, args.data, texts, args.cache) for m in args.b]
+    digest = hashlib.sha256(args.data.read_bytes()).hexdigest()[:12]
+    a = [cached_scores(m, texts, digest, args.cache) for m in args.a]
+    b = [cached_scores(m, texts, digest, args.cache) for m in args.b]
     rng = random.Random(args.seed)
     slices = {"all": list(range(len(examples))), **language_slices(examples)}
     print(f"A = mean of {len(a)} model(s), B = mean of {len(b)}; "
           f"{args.resamples} paired resamples of {args.data.name}\n")
-    print("| slice | output | A | B | B - A [95% interval] | B better in |")
+    print("| slice | output | A | B | B - A [95% interval] | B better / worse in |")
     print("| --- | --- | --- | --- | --- | --- |")
     for name, idx in slices.items():
         for out, r in compare(examples, a, b, idx, args.resamples, rng).items():
             print(f"| {name} ({len(idx)}) | {out} | {r['a']:.3f} | {r['b']:.3f} | "
                   f"{r['diff']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}] | "
-                  f"{r['b_better']:.0%} |")
+                  f"{r['b_better']:.0%} / {r['b_worse']:.0%} |")
 
 
 if __name__ == "__main__":
