@@ -18,7 +18,12 @@ from classifier.evaluate import evaluate, load_examples, vader_scores
 from classifier.finetune import FineTuneConfig
 from classifier.model_card import figures_table, render_card
 from classifier.scorer import CARD_FILE, META_FILE, Scorer
-from classifier.train import parse_generation_weights, summary, train
+from classifier.train import (
+    parse_generation_ignores,
+    parse_generation_weights,
+    summary,
+    train,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,6 +63,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--weight", action="append", default=[], metavar="GEN=W",
                         help="training weight of a data generation, e.g. v1=0.5 (repeatable)")
+    parser.add_argument("--ignore", action="append", default=[], metavar="GEN=OUTPUT",
+                        help="do not learn an output's labels from a data generation, e.g. "
+                        "v5=speculation (repeatable)")
     parser.add_argument("--depth", type=int,
                         help="run only the backbone's first DEPTH layers (default: all)")
     parser.add_argument("--layers", type=int, default=FineTuneConfig.train_layers,
@@ -73,7 +81,8 @@ def main() -> None:
     report = train(args.train_dir, args.out, backbone=E5_BACKBONE, seed=args.seed,
                    progress=print, dev_path=args.dev, notes=notes(args.dev),
                    finetune=FineTuneConfig(train_layers=args.layers), depth=args.depth,
-                   weights=parse_generation_weights(args.weight), cv_folds=args.cv_folds)
+                   weights=parse_generation_weights(args.weight),
+                   ignore=parse_generation_ignores(args.ignore), cv_folds=args.cv_folds)
     print({k: report[k] for k in ("model_id", "n_texts", "training_seconds")})
 
 

@@ -23,9 +23,7 @@ from pathlib import Path
 from classifier.evaluate import language_slices, load_examples, output_metrics
 from classifier.meta import read_meta
 from classifier.scorer import Scorer
-from classifier.scores import Scores
-
-OUTPUTS = ("relevance", "stance", "speculation")
+from classifier.scores import OUTPUTS, Scores
 
 
 def cached_scores(model_dir: Path, texts: list[str], digest: str, cache: Path) -> list[Scores]:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from classifier.errors import LabelledDataError
-from classifier.scores import SPECULATION_LABELS, STANCE_LABELS, Scores
+from classifier.scores import OUTPUTS, SPECULATION_LABELS, STANCE_LABELS, Scores
 
 RELEVANCE_LABELS: tuple[str, ...] = ("irrelevant", "relevant")
 VADER_MODEL_ID = "vader-baseline"
@@ -209,7 +209,7 @@ def format_report(result: dict) -> str:
                      f"{r['relevance']['macro_f1']:.3f}", f"{r['stance']['macro_f1']:.3f}",
                      f"{r['speculation']['macro_f1']:.3f}"])
     parts = [f"model {result.get('model_id', '?')}", _table(rows)]
-    for key in ("relevance", "stance", "speculation"):
+    for key in OUTPUTS:
         parts.append(_output_report(key, result[key]))
     return "\n\n".join(parts) + "\n"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from classifier.evaluate import summary
+from classifier.scores import OUTPUTS
 
 LIMITATIONS = """\
 - Trained on texts written for the project (data/train/DATA_CARD.md), modelled on real
@@ -74,6 +75,8 @@ def _architecture(meta: dict) -> list[str]:
         f"{meta['max_chunks']} windows the first and last halves are kept)",
         *([f"- training weight per data generation: {meta['generation_weights']} "
             "(others 1; see data/train/DATA_CARD.md)"] if meta.get("generation_weights") else []),
+        *([f"- labels not learnt from a data generation: {meta['ignored_labels']} (those "
+            "texts still train the other outputs)"] if meta.get("ignored_labels") else []),
         f"- seed {meta['seed']}; training took {meta['training_seconds']:.0f} s on "
         f"{meta.get('cpu_count', '?')} CPU cores",
     ]
@@ -82,7 +85,7 @@ def _architecture(meta: dict) -> list[str]:
 
 def _calibration(cal: dict) -> str:
     rows = ["| output | temperature | ECE before | ECE after |", "| --- | ---: | ---: | ---: |"]
-    for i, name in enumerate(("relevance", "stance", "speculation")):
+    for i, name in enumerate(OUTPUTS):
         rows.append(f"| {name} | {cal['temperature'][i]:.2f} | {cal['ece_before'][name]:.3f} | "
                     f"{cal['ece_after'][name]:.3f} |")
     return (

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 STANCE_LABELS: tuple[str, ...] = ("supportive", "neutral", "opposed")
 SPECULATION_LABELS: tuple[str, ...] = ("factual", "speculative")
 RELEVANCE_THRESHOLD = 0.5
+OUTPUTS: tuple[str, ...] = ("relevance", "stance", "speculation")
 
 
 @dataclass(frozen=True)

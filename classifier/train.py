@@ -52,7 +52,7 @@ from classifier.scorer import (
     Scorer,
     ensemble_logits,
 )
-from classifier.scores import SPECULATION_LABELS, STANCE_LABELS, Scores
+from classifier.scores import OUTPUTS, SPECULATION_LABELS, STANCE_LABELS, Scores
 
 DEFAULT_HEADS = replace(MLP, members=5)
 
@@ -105,14 +105,25 @@ def load_training(train_dir: Path) -> tuple[list[dict], dict]:
     return rows, {"files": per_file, "skipped": dict(skipped)}
 
 
-def label_arrays(rows: Sequence[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """relevant (0/1), stance index (IGNORE for off-topic), speculation (1 = speculative)."""
+def label_arrays(rows: Sequence[dict], ignore: dict[str, frozenset[str]] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """relevant (0/1), stance index (IGNORE for off-topic), speculation (1 = speculative).
+
+    ``ignore`` maps a data generation to the outputs whose labels are not learnt from it
+    (IGNORE), e.g. ``{"v5": frozenset({"speculation"})}``.
+    """
     rel = np.array([int(r["relevant"]) for r in rows], dtype=np.int64)
     stance = np.array(
         [STANCE_LABELS.index(r["stance"]) if r["relevant"] else IGNORE for r in rows],
         dtype=np.int64,
     )
     spec = np.array([SPECULATION_LABELS.index(r["speculation"]) for r in rows], dtype=np.int64)
+    if ignore:
+        for i, r in enumerate(rows):
+            masked = ignore.get(generation(r), frozenset())
+            for name, labels in zip(OUTPUTS, (rel, stance, spec), strict=True):
+                if name in masked:
+                    labels[i] = IGNORE
     return rel, stance, spec
 
 
@@ -142,11 +153,11 @@ def scores_from_probs(rel: np.ndarray, stance: np.ndarray, spec: np.ndarray,
 
 
 def cross_validate(features: np.ndarray, rows: Sequence[dict], config: HeadConfig,
-                   folds: int = 5, seed: int = 13, sample_weight: np.ndarray | None = None
-                   ) -> dict:
+                   folds: int = 5, seed: int = 13, sample_weight: np.ndarray | None = None,
+                   ignore: dict[str, frozenset[str]] | None = None) -> dict:
     """K-fold estimate on the training data (folds stratified by language and relevance)."""
     return evaluate(list(rows), cross_validate_predictions(features, rows, config, folds, seed,
-                                                           sample_weight))
+                                                           sample_weight, ignore))
 
 
 def generation(row: dict) -> str:
@@ -176,11 +187,30 @@ def generation_weights(rows: Sequence[dict], weights: dict[str, float]) -> np.nd
     return np.array([weights.get(generation(r), 1.0) for r in rows], dtype=np.float32)
 
 
+def parse_generation_ignores(values: Sequence[str]) -> dict[str, frozenset[str]]:
+    """``["v5=speculation", ...]`` as ``{"v5": frozenset({"speculation"})}``.
+
+    Several outputs may be named at once (``v5=speculation,stance``); ValueError names a
+    malformed value."""
+    ignores: dict[str, frozenset[str]] = {}
+    for value in values:
+        gen, sep, names = value.partition("=")
+        outputs = {n.strip() for n in names.split(",") if n.strip()}
+        if (not sep or not (gen[:1] == "v" and gen[1:].isdigit()) or not outputs
+                or not outputs <= set(OUTPUTS)):
+            raise ValueError(f"{value!r}: expected GEN=OUTPUT[,OUTPUT] such as v5=speculation "
+                             f"(a generation vN and outputs among {', '.join(OUTPUTS)})")
+        ignores[gen] = ignores.get(gen, frozenset()) | frozenset(outputs)
+    return ignores
+
+
 def cross_validate_predictions(features: np.ndarray, rows: Sequence[dict], config: HeadConfig,
                                folds: int = 5, seed: int = 13,
-                               sample_weight: np.ndarray | None = None) -> list[Scores]:
+                               sample_weight: np.ndarray | None = None,
+                               ignore: dict[str, frozenset[str]] | None = None
+                               ) -> list[Scores]:
     """Out-of-fold scores for every row (each predicted by heads that did not see it)."""
-    rel, stance, spec = label_arrays(rows)
+    rel, stance, spec = label_arrays(rows, ignore)
     rng = random.Random(seed)
     fold_of = np.zeros(len(rows), dtype=np.int64)
     groups: dict[tuple, list[int]] = {}
@@ -219,19 +249,20 @@ def holdout_split(rows: Sequence[dict], fraction: float = 0.15,
     return sorted(train_idx), sorted(hold_idx)
 
 
-def fit_temperatures(logits: tuple, rows: Sequence[dict]) -> list[float]:
+def fit_temperatures(logits: tuple, rows: Sequence[dict],
+                     ignore: dict[str, frozenset[str]] | None = None) -> list[float]:
     """One temperature per output (relevance, stance, speculation) for these logits."""
     rel, stance, spec = logits
     two = [np.stack([np.zeros_like(rel), rel], 1), stance,
            np.stack([np.zeros_like(spec), spec], 1)]
-    return [fit_temperature(z, y) for z, y in zip(two, label_arrays(rows), strict=True)]
+    return [fit_temperature(z, y) for z, y in zip(two, label_arrays(rows, ignore), strict=True)]
 
 
-def calibration_error(probs: tuple, rows: Sequence[dict]) -> dict:
+def calibration_error(probs: tuple, rows: Sequence[dict],
+                      ignore: dict[str, frozenset[str]] | None = None) -> dict:
     """Expected calibration error of each output's top-class probability."""
     out = {}
-    for name, p, y in zip(("relevance", "stance", "speculation"), probs, label_arrays(rows),
-                          strict=True):
+    for name, p, y in zip(OUTPUTS, probs, label_arrays(rows, ignore), strict=True):
         p = np.stack([1 - p, p], 1) if p.ndim == 1 else p
         keep = y != IGNORE
         out[name] = round(expected_calibration_error(
@@ -289,6 +320,7 @@ def train(
     encoder: Encoder | None = None,
     finetune: FineTuneConfig | None = None,
     weights: dict[str, float] | None = None,
+    ignore: dict[str, frozenset[str]] | None = None,
     depth: int | None = None,
 ) -> dict:
     """Train on 85% of the texts, calibrate on the held-out 15%, write the artefact
@@ -298,7 +330,9 @@ def train(
     ``finetune``, the backbone's top layers trained together with linear heads.
     Reproducible: the same data, seed and settings give the same weights and model id.
     ``cv_folds`` > 1 adds a k-fold estimate (frozen design); ``dev_path`` adds dev figures.
-    ``weights`` scales the loss of each data generation (e.g. ``{"v1": 0.5}``).
+    ``weights`` scales the loss of each data generation (e.g. ``{"v1": 0.5}``); ``ignore``
+    names outputs whose labels are not learnt from a generation (``{"v5": {"speculation"}}``:
+    held-out calibration skips them too).
     ``depth`` runs only the backbone's first layers (a cheaper model; None: all of them);
     with ``encoder`` given, that encoder's depth is the one recorded.
     """
@@ -325,8 +359,8 @@ def train(
     tuned_layers = None
     if finetune is not None:
         tuned_heads, tuned_layers = fine_tune(encoder, [r["text"] for r in train_rows],
-                                              *label_arrays(train_rows), finetune, seed, say,
-                                              train_weight)
+                                              *label_arrays(train_rows, ignore), finetune,
+                                              seed, say, train_weight)
         sets.append((TUNED_HEADS_FILE, ["tuned"], heads_config(tuned_heads), tuned_heads))
     parts = encoder.encode_channels([r["text"] for r in rows])
     say(f"encoded {len(rows)} texts in {time.perf_counter() - t0:.1f}s ({encoder.dim} features)")
@@ -334,9 +368,9 @@ def train(
     features = np.concatenate([parts[c] for c in frozen], axis=1)
     cv = None
     if cv_folds and cv_folds > 1:
-        cv = cross_validate(features, rows, config, cv_folds, seed, sample_weight)
+        cv = cross_validate(features, rows, config, cv_folds, seed, sample_weight, ignore)
         say(f"{cv_folds}-fold CV of the frozen heads: {summary(cv)['all']}")
-    heads = fit_heads(features[train_idx], *label_arrays(train_rows), config, seed,
+    heads = fit_heads(features[train_idx], *label_arrays(train_rows, ignore), config, seed,
                       train_weight)
     sets.insert(0, (HEADS_FILE, frozen, config.__dict__, heads))
     head_sets = [HeadSet(h, tuple(ch)) for _, ch, _, h in sets]
@@ -345,11 +379,12 @@ def train(
     calibration = holdout = None
     if hold_rows:  # too little data leaves nothing to hold out: uncalibrated (T = 1)
         logits = ensemble_logits(head_sets, {c: v[hold_idx] for c, v in parts.items()})
-        temperature = fit_temperatures(logits, hold_rows)
+        temperature = fit_temperatures(logits, hold_rows, ignore)
         probs = probabilities(logits, temperature)
         calibration = {"temperature": temperature, "n": len(hold_rows),
-                       "ece_before": calibration_error(probabilities(logits), hold_rows),
-                       "ece_after": calibration_error(probs, hold_rows)}
+                       "ece_before": calibration_error(probabilities(logits), hold_rows,
+                                                       ignore),
+                       "ece_after": calibration_error(probs, hold_rows, ignore)}
         holdout = evaluate(hold_rows, scores_from_probs(*probs, "hold"))
         say(f"held-out 15%: {summary(holdout)['all']}; ECE {calibration['ece_after']}")
 
@@ -373,6 +408,8 @@ def train(
         settings["depth"] = encoder.depth
     if weights:
         settings["generation_weights"] = dict(sorted(weights.items()))
+    if ignore:
+        settings["ignored_labels"] = {g: sorted(o) for g, o in sorted(ignore.items())}
     if tuned_layers is not None:
         from safetensors.torch import save_file
 

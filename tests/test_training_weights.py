@@ -8,7 +8,12 @@ import torch
 from click.testing import CliRunner
 
 from classifier.heads import IGNORE, _class_weights, _weighted_loss, fit_heads
-from classifier.train import generation, generation_weights
+from classifier.train import (
+    generation,
+    generation_weights,
+    label_arrays,
+    parse_generation_ignores,
+)
 from jobs.cli import cli
 
 
@@ -69,3 +74,43 @@ def test_train_rejects_a_bad_weight_with_one_line(bad, tmp_path):
     result = CliRunner().invoke(cli, ["train", "--data", str(tmp_path), "--weight", bad])
     assert result.exit_code != 0
     assert "--weight" in result.output and "GEN=W" in result.output
+
+
+def test_ignored_generation_labels_become_ignore_for_that_output_only():
+    rows = [
+        {"source_file": "en_main.jsonl", "relevant": True, "stance": "opposed",
+         "speculation": "speculative"},
+        {"source_file": "v5_en_plain.jsonl", "relevant": True, "stance": "supportive",
+         "speculation": "factual"},
+        {"source_file": "v5_zh_short.jsonl", "relevant": False, "stance": "neutral",
+         "speculation": "speculative"},
+    ]
+    rel, stance, spec = label_arrays(rows, {"v5": frozenset({"speculation"})})
+    assert rel.tolist() == [1, 1, 0]
+    assert stance.tolist() == [2, 0, IGNORE]
+    assert spec.tolist() == [1, IGNORE, IGNORE]
+    assert label_arrays(rows)[2].tolist() == [1, 0, 1]
+
+
+def test_parse_generation_ignores():
+    assert parse_generation_ignores(["v5=speculation", "v5=stance", "v4=relevance,stance"]) == {
+        "v5": frozenset({"speculation", "stance"}), "v4": frozenset({"relevance", "stance"})}
+    for bad in ["v5", "v5=", "x5=stance", "v5=sentiment"]:
+        with pytest.raises(ValueError, match="GEN=OUTPUT"):
+            parse_generation_ignores([bad])
+
+
+def test_ignored_speculation_labels_do_not_move_the_speculation_head():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(60, 6)).astype(np.float32)
+    stance = (x[:, 1] > 0).astype(np.int64) * 2
+    spec = (x[:, 2] > 0).astype(np.int64)
+    rows = [{"source_file": "en_main.jsonl" if i < 30 else "v5_en.jsonl", "relevant": True,
+             "stance": ("supportive", "neutral", "opposed")[stance[i]],
+             # the second half carries inverted speculation labels
+             "speculation": ("factual", "speculative")[spec[i] if i < 30 else 1 - spec[i]]}
+            for i in range(60)]
+    agree = lambda heads: float(((heads.predict(x)[2] > 0.5) == spec.astype(bool)).mean())  # noqa: E731
+    masked = fit_heads(x, *label_arrays(rows, {"v5": frozenset({"speculation"})}), seed=5)
+    plain = fit_heads(x, *label_arrays(rows), seed=5)
+    assert agree(masked) > 0.8 > agree(plain)
