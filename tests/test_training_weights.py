@@ -1,4 +1,5 @@
-"""Per-text training weights: the weighted loss, generations of the data, and `train --weight`."""
+"""Per-text training weights and ignored labels: the weighted loss, generations of the data,
+`train --weight` and `train --ignore`."""
 
 from __future__ import annotations
 
@@ -114,3 +115,10 @@ def test_ignored_speculation_labels_do_not_move_the_speculation_head():
     masked = fit_heads(x, *label_arrays(rows, {"v5": frozenset({"speculation"})}), seed=5)
     plain = fit_heads(x, *label_arrays(rows), seed=5)
     assert agree(masked) > 0.8 > agree(plain)
+
+
+@pytest.mark.parametrize("bad", ["v5", "v5=sentiment", "x5=stance"])
+def test_train_rejects_a_bad_ignore_with_one_line(bad, tmp_path):
+    result = CliRunner().invoke(cli, ["train", "--data", str(tmp_path), "--ignore", bad])
+    assert result.exit_code != 0
+    assert "--ignore" in result.output and "GEN=OUTPUT" in result.output
