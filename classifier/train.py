@@ -163,7 +163,12 @@ def cross_validate(features: np.ndarray, rows: Sequence[dict], config: HeadConfi
 def generation(row: dict) -> str:
     """The data generation a row comes from: its file's ``vN_`` prefix, else ``v1``."""
     prefix = row["source_file"].split("_", 1)[0]
-    return prefix if prefix[:1] == "v" and prefix[1:].isdigit() else "v1"
+    return prefix if is_generation(prefix) else "v1"
+
+
+def is_generation(name: str) -> bool:
+    """Whether ``name`` names a data generation: ``v`` and a number (v1, v12)."""
+    return name[:1] == "v" and name[1:].isdigit()
 
 
 def parse_generation_weights(values: Sequence[str]) -> dict[str, float]:
@@ -175,7 +180,7 @@ def parse_generation_weights(values: Sequence[str]) -> dict[str, float]:
             weight = float(number)
         except ValueError:
             weight = -1.0
-        if not sep or not (gen[:1] == "v" and gen[1:].isdigit()) or not 0 <= weight < 1e6:
+        if not sep or not is_generation(gen) or not 0 <= weight < 1e6:
             raise ValueError(f"{value!r}: expected GEN=W such as v1=0.5 "
                              "(a generation vN and a weight >= 0)")
         weights[gen] = weight
@@ -196,7 +201,7 @@ def parse_generation_ignores(values: Sequence[str]) -> dict[str, frozenset[str]]
     for value in values:
         gen, sep, names = value.partition("=")
         outputs = {n.strip() for n in names.split(",") if n.strip()}
-        if (not sep or not (gen[:1] == "v" and gen[1:].isdigit()) or not outputs
+        if (not sep or not is_generation(gen) or not outputs
                 or not outputs <= set(OUTPUTS)):
             raise ValueError(f"{value!r}: expected GEN=OUTPUT[,OUTPUT] such as v5=speculation "
                              f"(a generation vN and outputs among {', '.join(OUTPUTS)})")
