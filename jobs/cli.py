@@ -405,24 +405,15 @@ def digest(ctx: click.Context, day: Any, send: bool, show: str | None,
         raise _failure(f"digest written but not sent: {row['send_error']}", EX_PARTIAL)
 
 
-def _generation_weights(_ctx: click.Context, _param: click.Parameter,
-                        values: tuple[str, ...]) -> dict[str, float]:
-    """--weight v1=0.5 ... as {"v1": 0.5}."""
-    from classifier.train import parse_generation_weights
+def _generation_values(_ctx: click.Context, param: click.Parameter,
+                       values: tuple[str, ...]) -> dict:
+    """--weight v1=0.5 ... as {"v1": 0.5}; --ignore v5=speculation ... as
+    {"v5": frozenset({"speculation"})}. A malformed value is a one-line usage error."""
+    from classifier.train import parse_generation_ignores, parse_generation_weights
 
+    parse = parse_generation_weights if param.name == "weights" else parse_generation_ignores
     try:
-        return parse_generation_weights(values)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-def _generation_ignores(_ctx: click.Context, _param: click.Parameter,
-                        values: tuple[str, ...]) -> dict[str, frozenset[str]]:
-    """--ignore v5=speculation ... as {"v5": frozenset({"speculation"})}."""
-    from classifier.train import parse_generation_ignores
-
-    try:
-        return parse_generation_ignores(values)
+        return parse(values)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -470,11 +461,11 @@ def _generation_ignores(_ctx: click.Context, _param: click.Parameter,
 )
 @click.option("--seed", type=int, default=13, show_default=True,
               help="Random seed; the same data, seed and settings give the same model.")
-@click.option("--weight", "weights", multiple=True, callback=_generation_weights,
+@click.option("--weight", "weights", multiple=True, callback=_generation_values,
               metavar="GEN=W",
               help="Training weight of a data generation (files named vN_*; others are v1), "
               "e.g. --weight v1=0.5. Repeatable; unnamed generations weigh 1.")
-@click.option("--ignore", "ignore", multiple=True, callback=_generation_ignores,
+@click.option("--ignore", "ignore", multiple=True, callback=_generation_values,
               metavar="GEN=OUTPUT",
               help="Do not learn one output's labels from a data generation, e.g. "
               "--ignore v5=speculation (its texts still train the other outputs). Repeatable.")
