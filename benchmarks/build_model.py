@@ -16,14 +16,10 @@ from pathlib import Path
 from classifier.encoder import E5_BACKBONE
 from classifier.evaluate import evaluate, load_examples, vader_scores
 from classifier.finetune import FineTuneConfig
+from classifier.generations import parse_generation_ignores, parse_generation_weights
 from classifier.model_card import figures_table, render_card
 from classifier.scorer import CARD_FILE, META_FILE, Scorer
-from classifier.train import (
-    parse_generation_ignores,
-    parse_generation_weights,
-    summary,
-    train,
-)
+from classifier.train import summary, train
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -23,15 +23,14 @@ import numpy as np
 
 from classifier.encoder import TEMPLATE_SCALE, TEMPLATES, Encoder
 from classifier.evaluate import evaluate, load_examples
+from classifier.generations import generation_weights, parse_generation_weights
 from classifier.heads import MLP, HeadConfig, fit_heads
 from classifier.train import (
     calibrate,
     cross_validate,
-    generation_weights,
     holdout_split,
     label_arrays,
     load_training,
-    parse_generation_weights,
     scores_from_probs,
     summary,
 )

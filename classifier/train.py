@@ -32,6 +32,12 @@ from classifier.finetune import (
     fine_tune,
     fit_temperature,
 )
+from classifier.generations import (
+    Ignores,
+    generation,
+    generation_settings,
+    generation_weights,
+)
 from classifier.heads import (
     IGNORE,
     MLP,
@@ -105,7 +111,7 @@ def load_training(train_dir: Path) -> tuple[list[dict], dict]:
     return rows, {"files": per_file, "skipped": dict(skipped)}
 
 
-def label_arrays(rows: Sequence[dict], ignore: dict[str, frozenset[str]] | None = None
+def label_arrays(rows: Sequence[dict], ignore: Ignores | None = None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """relevant (0/1), stance index (IGNORE for off-topic), speculation (1 = speculative).
 
@@ -154,65 +160,16 @@ def scores_from_probs(rel: np.ndarray, stance: np.ndarray, spec: np.ndarray,
 
 def cross_validate(features: np.ndarray, rows: Sequence[dict], config: HeadConfig,
                    folds: int = 5, seed: int = 13, sample_weight: np.ndarray | None = None,
-                   ignore: dict[str, frozenset[str]] | None = None) -> dict:
+                   ignore: Ignores | None = None) -> dict:
     """K-fold estimate on the training data (folds stratified by language and relevance)."""
     return evaluate(list(rows), cross_validate_predictions(features, rows, config, folds, seed,
                                                            sample_weight, ignore))
 
 
-def generation(row: dict) -> str:
-    """The data generation a row comes from: its file's ``vN_`` prefix, else ``v1``."""
-    prefix = row["source_file"].split("_", 1)[0]
-    return prefix if is_generation(prefix) else "v1"
-
-
-def is_generation(name: str) -> bool:
-    """Whether ``name`` names a data generation: ``v`` and a number (v1, v12)."""
-    return name[:1] == "v" and name[1:].isdigit()
-
-
-def parse_generation_weights(values: Sequence[str]) -> dict[str, float]:
-    """``["v1=0.5", ...]`` as ``{"v1": 0.5}``; ValueError names a malformed value."""
-    weights: dict[str, float] = {}
-    for value in values:
-        gen, sep, number = value.partition("=")
-        try:
-            weight = float(number)
-        except ValueError:
-            weight = -1.0
-        if not sep or not is_generation(gen) or not 0 <= weight < 1e6:
-            raise ValueError(f"{value!r}: expected GEN=W such as v1=0.5 "
-                             "(a generation vN and a weight >= 0)")
-        weights[gen] = weight
-    return weights
-
-
-def generation_weights(rows: Sequence[dict], weights: dict[str, float]) -> np.ndarray:
-    """One training weight per row from its generation (generations not named weigh 1)."""
-    return np.array([weights.get(generation(r), 1.0) for r in rows], dtype=np.float32)
-
-
-def parse_generation_ignores(values: Sequence[str]) -> dict[str, frozenset[str]]:
-    """``["v5=speculation", ...]`` as ``{"v5": frozenset({"speculation"})}``.
-
-    Several outputs may be named at once (``v5=speculation,stance``); ValueError names a
-    malformed value."""
-    ignores: dict[str, frozenset[str]] = {}
-    for value in values:
-        gen, sep, names = value.partition("=")
-        outputs = {n.strip() for n in names.split(",") if n.strip()}
-        if (not sep or not is_generation(gen) or not outputs
-                or not outputs <= set(OUTPUTS)):
-            raise ValueError(f"{value!r}: expected GEN=OUTPUT[,OUTPUT] such as v5=speculation "
-                             f"(a generation vN and outputs among {', '.join(OUTPUTS)})")
-        ignores[gen] = ignores.get(gen, frozenset()) | frozenset(outputs)
-    return ignores
-
-
 def cross_validate_predictions(features: np.ndarray, rows: Sequence[dict], config: HeadConfig,
                                folds: int = 5, seed: int = 13,
                                sample_weight: np.ndarray | None = None,
-                               ignore: dict[str, frozenset[str]] | None = None
+                               ignore: Ignores | None = None
                                ) -> list[Scores]:
     """Out-of-fold scores for every row (each predicted by heads that did not see it)."""
     rel, stance, spec = label_arrays(rows, ignore)
@@ -255,7 +212,7 @@ def holdout_split(rows: Sequence[dict], fraction: float = 0.15,
 
 
 def fit_temperatures(logits: tuple, rows: Sequence[dict],
-                     ignore: dict[str, frozenset[str]] | None = None) -> list[float]:
+                     ignore: Ignores | None = None) -> list[float]:
     """One temperature per output (relevance, stance, speculation) for these logits."""
     rel, stance, spec = logits
     two = [np.stack([np.zeros_like(rel), rel], 1), stance,
@@ -264,7 +221,7 @@ def fit_temperatures(logits: tuple, rows: Sequence[dict],
 
 
 def calibration_error(probs: tuple, rows: Sequence[dict],
-                      ignore: dict[str, frozenset[str]] | None = None) -> dict:
+                      ignore: Ignores | None = None) -> dict:
     """Expected calibration error of each output's top-class probability."""
     out = {}
     for name, p, y in zip(OUTPUTS, probs, label_arrays(rows, ignore), strict=True):
@@ -325,7 +282,7 @@ def train(
     encoder: Encoder | None = None,
     finetune: FineTuneConfig | None = None,
     weights: dict[str, float] | None = None,
-    ignore: dict[str, frozenset[str]] | None = None,
+    ignore: Ignores | None = None,
     depth: int | None = None,
 ) -> dict:
     """Train on 85% of the texts, calibrate on the held-out 15%, write the artefact
@@ -337,7 +294,7 @@ def train(
     ``cv_folds`` > 1 adds a k-fold estimate (frozen design); ``dev_path`` adds dev figures.
     ``weights`` scales the loss of each data generation (e.g. ``{"v1": 0.5}``); ``ignore``
     names outputs whose labels are not learnt from a generation (``{"v5": {"speculation"}}``:
-    held-out calibration skips them too).
+    held-out calibration skips them too). Both are laid over ``train_dir/generations.toml``.
     ``depth`` runs only the backbone's first layers (a cheaper model; None: all of them);
     with ``encoder`` given, that encoder's depth is the one recorded.
     """
@@ -346,6 +303,7 @@ def train(
     config = config or DEFAULT_HEADS
     rng_seed(seed)
     rows, load_info = load_training(Path(train_dir))
+    weights, ignore = generation_settings(Path(train_dir), weights, ignore)
     counts = label_counts(rows)
     say(f"loaded {len(rows)} texts from {len(load_info['files'])} files")
     train_idx, hold_idx = holdout_split(rows, seed=seed)

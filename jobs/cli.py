@@ -409,7 +409,7 @@ def _generation_values(_ctx: click.Context, param: click.Parameter,
                        values: tuple[str, ...]) -> dict:
     """--weight v1=0.5 ... as {"v1": 0.5}; --ignore v5=speculation ... as
     {"v5": frozenset({"speculation"})}. A malformed value is a one-line usage error."""
-    from classifier.train import parse_generation_ignores, parse_generation_weights
+    from classifier.generations import parse_generation_ignores, parse_generation_weights
 
     parse = parse_generation_weights if param.name == "weights" else parse_generation_ignores
     try:
@@ -464,11 +464,13 @@ def _generation_values(_ctx: click.Context, param: click.Parameter,
 @click.option("--weight", "weights", multiple=True, callback=_generation_values,
               metavar="GEN=W",
               help="Training weight of a data generation (files named vN_*; others are v1), "
-              "e.g. --weight v1=0.5. Repeatable; unnamed generations weigh 1.")
+              "e.g. --weight v1=0.5. Repeatable; overrides the data's generations.toml; "
+              "generations named nowhere weigh 1.")
 @click.option("--ignore", "ignore", multiple=True, callback=_generation_values,
               metavar="GEN=OUTPUT",
               help="Do not learn one output's labels from a data generation, e.g. "
-              "--ignore v5=speculation (its texts still train the other outputs). Repeatable.")
+              "--ignore v5=speculation (its texts still train the other outputs); v5=none "
+              "learns them all. Repeatable; overrides the data's generations.toml.")
 @_friendly
 def train(train_dir: Path, out_dir: Path, backbone: str | None, design: str,
           layers: int | None, epochs: int | None, depth: int | None, dev_path: Path | None,

@@ -60,6 +60,25 @@ def trained(tiny_dir, tmp_path_factory, encoder):
     return out, report
 
 
+def test_generations_file_is_applied_and_recorded(tiny_dir, tmp_path, encoder):
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = (tiny_dir / "tiny.jsonl").read_text(encoding="utf-8").splitlines()
+    (data / "tiny.jsonl").write_text("\n".join(rows[:10]) + "\n", encoding="utf-8")
+    (data / "v5_more.jsonl").write_text("\n".join(rows[10:]) + "\n", encoding="utf-8")
+    (data / "generations.toml").write_text('[v5]\nignore = ["speculation"]\n',
+                                           encoding="utf-8")
+    masked = train(data, tmp_path / "masked", seed=3, cv_folds=0, encoder=encoder)
+    meta = read_meta(tmp_path / "masked")
+    assert meta["ignored_labels"] == {"v5": ["speculation"]}
+    card = (tmp_path / "masked" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "labels not learnt from a data generation: {'v5': ['speculation']}" in card
+    learnt = train(data, tmp_path / "all", seed=3, cv_folds=0, encoder=encoder,
+                   ignore={"v5": frozenset()})  # what --ignore v5=none passes
+    assert "ignored_labels" not in read_meta(tmp_path / "all")
+    assert learnt["model_id"] != masked["model_id"]
+
+
 def test_training_writes_artefact(trained):
     out, report = trained
     meta = read_meta(out)

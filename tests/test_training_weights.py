@@ -8,13 +8,17 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from classifier.heads import IGNORE, _class_weights, _weighted_loss, fit_heads
-from classifier.train import (
+from classifier.errors import TrainingDataError
+from classifier.generations import (
+    SETTINGS_FILE,
     generation,
+    generation_settings,
     generation_weights,
-    label_arrays,
     parse_generation_ignores,
+    read_generation_settings,
 )
+from classifier.heads import IGNORE, _class_weights, _weighted_loss, fit_heads
+from classifier.train import label_arrays
 from jobs.cli import cli
 
 
@@ -96,7 +100,8 @@ def test_ignored_generation_labels_become_ignore_for_that_output_only():
 def test_parse_generation_ignores():
     assert parse_generation_ignores(["v5=speculation", "v5=stance", "v4=relevance,stance"]) == {
         "v5": frozenset({"speculation", "stance"}), "v4": frozenset({"relevance", "stance"})}
-    for bad in ["v5", "v5=", "x5=stance", "v5=sentiment"]:
+    assert parse_generation_ignores(["v5=speculation", "v5=none"]) == {"v5": frozenset()}
+    for bad in ["v5", "v5=", "x5=stance", "v5=sentiment", "v5=none,stance"]:
         with pytest.raises(ValueError, match="GEN=OUTPUT"):
             parse_generation_ignores([bad])
 
@@ -122,3 +127,50 @@ def test_train_rejects_a_bad_ignore_with_one_line(bad, tmp_path):
     result = CliRunner().invoke(cli, ["train", "--data", str(tmp_path), "--ignore", bad])
     assert result.exit_code != 0
     assert "--ignore" in result.output and "GEN=OUTPUT" in result.output
+
+
+def test_generations_file_sets_weights_and_ignores(tmp_path):
+    assert read_generation_settings(tmp_path) == ({}, {})  # no file: nothing special
+    (tmp_path / SETTINGS_FILE).write_text(
+        '[v5]\nignore = ["speculation"]\n\n[v1]\nweight = 0.5\n', encoding="utf-8")
+    assert read_generation_settings(tmp_path) == (
+        {"v1": 0.5}, {"v5": frozenset({"speculation"})})
+
+
+def test_command_line_settings_override_the_file_generation_by_generation(tmp_path):
+    (tmp_path / SETTINGS_FILE).write_text(
+        '[v5]\nignore = ["speculation"]\nweight = 2\n[v4]\nignore = ["stance"]\n',
+        encoding="utf-8")
+    weights, ignore = generation_settings(tmp_path, {"v1": 0.5},
+                                          parse_generation_ignores(["v4=none"]))
+    assert weights == {"v5": 2.0, "v1": 0.5}
+    assert ignore == {"v5": frozenset({"speculation"})}  # v4's ignore switched off
+    assert generation_settings(tmp_path, None, {"v5": frozenset({"relevance"})})[1] == {
+        "v5": frozenset({"relevance"}), "v4": frozenset({"stance"})}
+
+
+@pytest.mark.parametrize("content, message", [
+    ("[v5\n", "Expected"),
+    ('[v5]\nignore = "speculation"\n', "'ignore' must be a list"),
+    ('[v5]\nignore = ["sentiment"]\n', "[v5]: expected GEN=OUTPUT"),
+    ('[v5]\nweight = -1\n', "[v5]: expected GEN=W"),
+    ('[x5]\nweight = 1\n', "[x5]: expected GEN=W"),
+    ('[v5]\nignored = ["stance"]\n', "expected a table with 'weight' and/or 'ignore'"),
+])
+def test_a_malformed_generations_file_names_itself(tmp_path, content, message):
+    (tmp_path / SETTINGS_FILE).write_text(content, encoding="utf-8")
+    with pytest.raises(TrainingDataError, match=f"{SETTINGS_FILE}: .*") as info:
+        read_generation_settings(tmp_path)
+    assert message in str(info.value)
+
+
+def test_train_stops_on_a_malformed_generations_file_in_one_line(tmp_path):
+    (tmp_path / "a.jsonl").write_text(
+        '{"text": "HK stablecoin rules", "relevant": true, "stance": "neutral", '
+        '"speculation": "factual"}\n', encoding="utf-8")
+    (tmp_path / SETTINGS_FILE).write_text('[v5]\nignore = ["sentiment"]\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["train", "--data", str(tmp_path),
+                                      "--out", str(tmp_path / "model")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{SETTINGS_FILE}: [v5]: expected GEN=OUTPUT" in result.output
+    assert not (tmp_path / "model").exists()
