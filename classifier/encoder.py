@@ -41,13 +41,15 @@ FROZEN_CHANNELS: tuple[str, ...] = ("backbone", "use", "cues")  # the frozen des
 USE_DIM = 512
 USE_MAX_CHARS = 4000
 DEFAULT_BATCH_SIZE = 16  # measured best on 2 cores (benchmarks/bench_scorer.py)
-# Backbone arithmetic. "auto" = bfloat16 autocast where the CPU has native bf16 (AVX512-BF16
-# or AMX; about 2x float32, embeddings within cosine 0.9999 of float32 and independent of the
-# batch), else float32. "int8" (dynamic quantisation) is as fast but its per-batch activation
-# scales make a text's embedding depend on its batch neighbours (cosine down to 0.93), so it
-# is available, not the default (benchmarks/results/bench.md).
+# Backbone arithmetic, float32 by default: a text's scores then do not depend on the texts
+# batched with it (within 4e-6 in probability alone vs in a batch of 16, so a rerun that
+# scores only the pending rows stores what a full run stores). "bf16" (autocast; "auto" picks
+# it where the CPU has native bf16) is up to 2x faster for MiniLM but moves a text's
+# probabilities by up to 0.0012 with its batch neighbours, and "int8" (dynamic quantisation)
+# by more (embedding cosine down to 0.93): both are available, neither is the default
+# (benchmarks/results/bench.md).
 PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16", "int8")
-DEFAULT_PRECISION = "auto"
+DEFAULT_PRECISION = "fp32"
 
 
 # Short descriptions of each class in English, simplified Chinese and Cantonese; the 'tmpl'

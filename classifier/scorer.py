@@ -34,13 +34,11 @@ def file_sha256(path: Path) -> str:
 
 
 def _precision(meta: dict) -> str:
-    """The arithmetic to score with. int8 heads need the int8 encoder. Fine-tuned artefacts
-    are trained and scored in fp32: for multilingual-e5-small, bf16 autocast is 2.4x slower
-    than fp32 on 2 cores (benchmarks/results/bench.md). Others use what the CPU runs best
-    (bf16 and fp32 embeddings agree to cosine 0.9999)."""
-    if meta.get("precision") == "int8":
-        return "int8"
-    return "fp32" if meta.get("encoder_weights") else "auto"
+    """The arithmetic to score with: int8 heads need the int8 encoder; everything else is
+    scored in fp32, which keeps a text's scores independent of its batch (bf16 autocast
+    moves them by up to 0.0012, and for multilingual-e5-small it is 2.4x slower than fp32
+    on 2 cores: benchmarks/results/bench.md)."""
+    return "int8" if meta.get("precision") == "int8" else "fp32"
 
 
 def load_tuned_layers(encoder: Encoder, path: Path) -> None:

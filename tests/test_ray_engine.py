@@ -35,8 +35,8 @@ def _scores(settings) -> dict[tuple[str, str], dict]:
 
 @pytest.mark.slow
 def test_ray_engine_scores_the_sample_like_the_local_engine(tmp_path, ray_cluster):
-    """With the shipped model (fp32: a text's scores do not depend on its batch; the tiny
-    test model uses bf16 where the CPU has it, which moves them by ~0.001 with the batch)."""
+    """With the shipped model (scored in fp32, like every non-int8 model: a text's scores
+    do not depend on the texts batched with it)."""
     local = Settings(
         db_path=tmp_path / "local" / "sw.db",
         model_dir=DEFAULT_MODEL_DIR,
