@@ -84,7 +84,7 @@ def parse_generation_ignores(values: Sequence[str]) -> Ignores:
     for value in values:
         gen, sep, names = value.partition("=")
         outputs = _outputs(gen if sep else "", names.split(","), repr(value))
-        ignores[gen] = ignores.get(gen, frozenset()) | outputs if outputs else frozenset()
+        ignores[gen] = (ignores.get(gen, frozenset()) | outputs) if outputs else frozenset()
     return ignores
 
 

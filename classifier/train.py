@@ -211,20 +211,21 @@ def holdout_split(rows: Sequence[dict], fraction: float = 0.15,
     return sorted(train_idx), sorted(hold_idx)
 
 
-def fit_temperatures(logits: tuple, rows: Sequence[dict],
-                     ignore: Ignores | None = None) -> list[float]:
+Labels = tuple[np.ndarray, np.ndarray, np.ndarray]  # what label_arrays returns
+
+
+def fit_temperatures(logits: tuple, labels: Labels) -> list[float]:
     """One temperature per output (relevance, stance, speculation) for these logits."""
     rel, stance, spec = logits
     two = [np.stack([np.zeros_like(rel), rel], 1), stance,
            np.stack([np.zeros_like(spec), spec], 1)]
-    return [fit_temperature(z, y) for z, y in zip(two, label_arrays(rows, ignore), strict=True)]
+    return [fit_temperature(z, y) for z, y in zip(two, labels, strict=True)]
 
 
-def calibration_error(probs: tuple, rows: Sequence[dict],
-                      ignore: Ignores | None = None) -> dict:
+def calibration_error(probs: tuple, labels: Labels) -> dict:
     """Expected calibration error of each output's top-class probability."""
     out = {}
-    for name, p, y in zip(OUTPUTS, probs, label_arrays(rows, ignore), strict=True):
+    for name, p, y in zip(OUTPUTS, probs, labels, strict=True):
         p = np.stack([1 - p, p], 1) if p.ndim == 1 else p
         keep = y != IGNORE
         out[name] = round(expected_calibration_error(
@@ -236,12 +237,13 @@ def calibrate(heads: Heads, features: np.ndarray, rows: Sequence[dict]) -> dict:
     """Fit one temperature per output on held-out rows; return them with ECE before/after."""
     import torch
 
+    labels = label_arrays(rows)
     logits = heads.mean_logits(features)
-    before = calibration_error(probabilities(logits), rows)
-    temps = fit_temperatures(logits, rows)
+    before = calibration_error(probabilities(logits), labels)
+    temps = fit_temperatures(logits, labels)
     heads.temperature.copy_(torch.tensor(temps, dtype=torch.float32))
     return {"temperature": temps, "ece_before": before,
-            "ece_after": calibration_error(heads.predict(features), rows), "n": len(rows)}
+            "ece_after": calibration_error(heads.predict(features), labels), "n": len(rows)}
 
 
 def make_model_id(out_dir: Path, settings: dict) -> str:
@@ -342,12 +344,12 @@ def train(
     calibration = holdout = None
     if hold_rows:  # too little data leaves nothing to hold out: uncalibrated (T = 1)
         logits = ensemble_logits(head_sets, {c: v[hold_idx] for c, v in parts.items()})
-        temperature = fit_temperatures(logits, hold_rows, ignore)
+        hold_labels = label_arrays(hold_rows, ignore)
+        temperature = fit_temperatures(logits, hold_labels)
         probs = probabilities(logits, temperature)
         calibration = {"temperature": temperature, "n": len(hold_rows),
-                       "ece_before": calibration_error(probabilities(logits), hold_rows,
-                                                       ignore),
-                       "ece_after": calibration_error(probs, hold_rows, ignore)}
+                       "ece_before": calibration_error(probabilities(logits), hold_labels),
+                       "ece_after": calibration_error(probs, hold_labels)}
         holdout = evaluate(hold_rows, scores_from_probs(*probs, "hold"))
         say(f"held-out 15%: {summary(holdout)['all']}; ECE {calibration['ece_after']}")
 
