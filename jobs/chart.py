@@ -7,7 +7,7 @@ embeds inline by Content-ID and `stablewatch digest --chart FILE.png` writes to 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,7 +20,7 @@ def series_window(day: str, days: int = CHART_DAYS) -> tuple[str, str]:
     return (end - timedelta(days=days - 1)).isoformat(), day
 
 
-def render_chart(rows: Sequence[dict[str, Any]], day: str, days: int = CHART_DAYS) -> bytes:
+def render_chart(rows: Sequence[Mapping[str, Any]], day: str, days: int = CHART_DAYS) -> bytes:
     """PNG of volume (bars) and net stance (line) per topic for the ``days`` ending on day.
 
     ``rows``: daily_summary rows (day, topic, volume, net_stance, spike). Days without a

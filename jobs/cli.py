@@ -88,7 +88,7 @@ def _friendly(func: F) -> F:
 
 def _failure(message: str, code: int = EX_FAILED) -> click.ClickException:
     error = click.ClickException(" ".join(message.split()))
-    error.exit_code = code
+    error.exit_code = code  # type: ignore[misc]  # click reads it from the instance
     return error
 
 
@@ -105,7 +105,7 @@ def _usage_exit_code() -> Iterator[None]:
     try:
         yield
     except click.UsageError as exc:
-        exc.exit_code = EX_USAGE
+        exc.exit_code = EX_USAGE  # type: ignore[misc]  # click reads it from the instance
         raise
 
 

@@ -163,8 +163,8 @@ def _tunables(cls: type, given: set[str]) -> dict[str, Any]:
             continue
         hint = hints[f.name]
         if hint in (int, float):
-            bound = {"gt": 0} if "timeout" in f.name else {"ge": 0}
-            hint = Annotated[hint, Field(**bound)]
+            bound = Field(gt=0) if "timeout" in f.name else Field(ge=0)
+            hint = Annotated[hint, bound]
         fields[f.name] = (hint, default)
     return fields
 
@@ -176,32 +176,29 @@ def topics_model() -> type[BaseModel]:
     from jobs.source_kinds import FORUM_KINDS, KINDS
 
     queries = (list[Text], Field(min_length=1))
-    forums = tuple(
-        create_model(
-            f"{kind.title}Forum",
-            __base__=ForumBase,
-            kind=(Literal[kind.name], ...),  # type: ignore[valid-type]
-            **({"queries": queries} if kind.needs_queries else {}),
-            **_tunables(kind.settings_class(), set(kind.filled)),
-        )
-        for kind in FORUM_KINDS
-    )
+    forums = []
+    for kind in FORUM_KINDS:
+        own: dict[str, Any] = {"kind": (Literal[kind.name], ...)}
+        if kind.needs_queries:
+            own["queries"] = queries
+        tunables = _tunables(kind.settings_class(), set(kind.filled))
+        forums.append(create_model(f"{kind.title}Forum", __base__=ForumBase, **own, **tunables))
     reddit = KINDS["reddit"]
     reddit_section = create_model(
         f"{reddit.title}Section",
         __base__=StrictModel,
         **_tunables(reddit.settings_class(), set(reddit.filled)),
     )
-    forum = Annotated[Union[forums], Field(discriminator="kind")]  # noqa: UP007
+    forum: Any = Annotated[Union[tuple(forums)], Field(discriminator="kind")]  # noqa: UP007
     default_reddit = reddit_section()
 
     class TopicsFile(StrictModel):
         """topics.toml."""
 
         collect: CollectSection = CollectSection()
-        reddit: reddit_section = default_reddit  # type: ignore[valid-type]
+        reddit: reddit_section = default_reddit
         topics: list[TopicEntry] = Field(min_length=1)
-        forums: list[forum] = []  # type: ignore[valid-type]
+        forums: list[forum] = []
 
         @model_validator(mode="after")
         def _unique_names(self) -> TopicsFile:

@@ -9,13 +9,13 @@ import hashlib
 import os
 import smtplib
 import string
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import Environment, FileSystemLoader
 
@@ -63,9 +63,9 @@ class Digest:
         msg.set_content(self.text)
         msg.add_alternative(self.html, subtype="html")
         if self.chart:
-            msg.get_payload()[1].add_related(self.chart, maintype="image", subtype="png",
-                                             cid=f"<{self.chart_cid}>",
-                                             filename=f"stablewatch-{self.day}.png")
+            html = cast(list[EmailMessage], msg.get_payload())[1]  # parts: text, HTML
+            html.add_related(self.chart, maintype="image", subtype="png",
+                             cid=f"<{self.chart_cid}>", filename=f"stablewatch-{self.day}.png")
         return msg
 
     @property
@@ -86,7 +86,7 @@ def build_digest(store: Store, day: str, source_errors: Sequence[str] | None = N
     failed (default: that run failed every source); the subject then says so.
     """
     if source_errors is None:
-        run = store.latest_run("daily", day) or {}
+        run: Mapping[str, Any] = store.latest_run("daily", day) or {}
         source_errors = list(run.get("errors") or [])
         if missing_data is None:
             missing_data = bool(run.get("missing_data"))
@@ -139,15 +139,15 @@ def write_digest(
     path = settings.outbox / f"stablewatch-{digest.day}.eml"
     write_atomically(path, bytes(msg))
     old = store.digest(digest.day)
-    unchanged = old is not None and old["body_hash"] == digest.body_hash
+    kept = old if old is not None and old["body_hash"] == digest.body_hash else None
     row: DigestRow = {
         "day": digest.day,
         "subject": digest.subject,
         "path": str(path),
         "recipients": ", ".join(settings.digest_to),
         "body_hash": digest.body_hash,
-        "created_at": old["created_at"] if unchanged else utcnow(),
-        "sent_at": old["sent_at"] if unchanged else None,
+        "created_at": kept["created_at"] if kept is not None else utcnow(),
+        "sent_at": kept["sent_at"] if kept is not None else None,
         "send_error": None,
     }
     if send and settings.smtp and not row["sent_at"]:
@@ -259,7 +259,7 @@ def _delta(now: float | None, then: float | None) -> str:
 
 def _changes(row: DaySummary, prev: DaySummary | None) -> list[tuple[str, str]]:
     """(label, value) lines, each with the change since the day before when known."""
-    p = prev or {}
+    p: Mapping[str, Any] = prev or {}
     vol_change = ""
     if prev and prev["volume"]:
         vol_change = (

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 from collectors.archive import read_archive
 from collectors.cursors import parse_cursor
 from collectors.deadline import Deadline, deadline_scope
-from collectors.post import Rejection
+from collectors.post import Post, Rejection
 from collectors.records import horizon, screen
 from jobs.config import SAMPLE_ARCHIVE, Settings
 from jobs.digest import Digest, build_digest, previous_day, retry_unsent, write_digest
 from jobs.lock import run_lock
 from jobs.model import load_scorer, model_id_of, model_meta
-from jobs.rows import DigestRow, SummaryRow
+from jobs.rows import DigestRow, PendingPost, ScoreRow, SummaryRow
 from jobs.scoring import (
     Echo,
     ScoreEngine,
@@ -114,9 +114,11 @@ def collect(
         with deadline_scope(limit):
             for harvest in _harvests(collector, cursors, since, revisit, report, echo):
                 name = f"{collector.source} {harvest.key}"
-                posts, screened = screen(
-                    harvest.posts, lambda p, key=harvest.key: f"{key} id {p.id}", clock
-                )
+
+                def where(p: Post, key: str = harvest.key) -> str:
+                    return f"{key} id {p.id}"
+
+                posts, screened = screen(harvest.posts, where, clock)
                 rejected = [*harvest.rejected, *screened]
                 delivered = delivered or bool(posts) or not harvest.error
                 topic_of = assigner.assign(posts, store.thread_topics)
@@ -198,21 +200,22 @@ def score(
             raise ValueError("score() needs get_scorer or an engine")
         engine = local_engine(get_scorer, model_id, echo)
     echo(f"{pending} texts without a score for {model_id}")
-    waiting: dict[str, list[dict[str, Any]]] = {}  # content hash -> identical texts' rows
+    waiting: dict[str, list[PendingPost]] = {}  # content hash -> identical texts' rows
     reused = 0
 
-    def todo() -> Iterator[dict[str, Any]]:
+    def todo() -> Iterator[PendingPost]:
         nonlocal reused
         sent = 0
         for page in store.unscored_pages(model_id, SCORE_PAGE):
             cached = store.cached_scores(
                 (p["content_hash"] for p in page if p["content_hash"] not in waiting), model_id)
-            copies, fresh = [], []
+            copies: list[ScoreRow] = []
+            fresh: list[PendingPost] = []
             for row in page:  # every twin in the page is known before any row is yielded
                 digest = row["content_hash"]
                 if digest in cached:
-                    copies.append(dict(cached[digest], source=row["source"],
-                                       post_id=row["post_id"]))
+                    copies.append({**cached[digest], "source": row["source"],
+                                   "post_id": row["post_id"]})
                 elif digest in waiting:
                     waiting[digest].append(row)
                 elif limit is None or sent < limit:
@@ -403,6 +406,7 @@ def run_daily(
         Store.open(settings.db_path) as store,
         recorded_run(store, "daily", day, echo, model_id) as run_id,
     ):
+        start_errors: list[str]
         if archives:
             collectors, start_errors = archive_collectors(archives, until=end_of_day), []
         else:
@@ -436,8 +440,8 @@ def run_daily(
             seconds=time.monotonic() - started,
             run_id=run_id,
         )
-        errors = collected.errors + (
-            [digest["send_error"]] if digest.get("send_error") else [])
+        send_error = digest.get("send_error")
+        errors = collected.errors + ([send_error] if send_error else [])
         errors += [f"digest {r['day']} still not sent: {r['send_error']}"
                    for r in retried if r["send_error"]]
         store.finish_run(run_id, report.status, errors, scored=scored, model_id=model_id,

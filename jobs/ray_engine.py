@@ -20,10 +20,11 @@ import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from classifier.scores import Scores
 from jobs.config import Settings
+from jobs.rows import PendingPost, ScoreKey
 from jobs.scoring import Echo, ScoredChunk, ScoreEngine, batched, check_model_id, post_text
 from stablewatch.errors import StablewatchError
 
@@ -113,7 +114,7 @@ def ray_engine(
     require_ray()
     artefact = pack_model_dir(settings.model_dir)
 
-    def run(rows: Iterator[dict[str, Any]]) -> Iterator[ScoredChunk]:
+    def run(rows: Iterator[PendingPost]) -> Iterator[ScoredChunk]:
         import pyarrow as pa
         import ray
 
@@ -154,7 +155,9 @@ def ray_engine(
                 f"{len(refs)} blocks"
             )
             artefact_ref = ray.put(artefact)
-            results = ray.data.from_arrow_refs(refs).map_batches(
+            # ray.put's refs are what from_arrow_refs takes; ray types them as two classes
+            tables = cast("list[ray.types.ObjectRef[Any]]", refs)
+            results = ray.data.from_arrow_refs(tables).map_batches(
                 ScoreActor,
                 batch_size=block,
                 batch_format="numpy",
@@ -182,7 +185,7 @@ def _scored_rows(batch: dict[str, Any], model_id: str) -> ScoredChunk:
     values = [batch[c] for c in SCORE_COLUMNS]
     out: ScoredChunk = []
     for i in range(len(keys[0])):
-        row = {c: str(k[i]) for c, k in zip(KEY_COLUMNS, keys, strict=True)}
+        row = cast(ScoreKey, {c: str(k[i]) for c, k in zip(KEY_COLUMNS, keys, strict=True)})
         rel, sup, neu, opp, spec = (float(v[i]) for v in values)
         out.append(
             (

@@ -45,6 +45,15 @@ class PendingPost(TypedDict):
     content_hash: str
 
 
+class ScoreKey(TypedDict):
+    """What a score is stored under (`Store.save_scores`): a post's key and the content hash
+    of the text scored. A `PendingPost` is one; the Ray engine hands back just these."""
+
+    source: str
+    post_id: str
+    content_hash: str
+
+
 class ScoreRow(TypedDict):
     """One `scores` row: a post's scores under one model, for the text with `content_hash`."""
 

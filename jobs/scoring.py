@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from classifier.scores import Scores
 from collectors.post import post_text as text_of
+from jobs.rows import PendingPost, ScoreKey
 
 if TYPE_CHECKING:
     from classifier.scorer import Scorer
@@ -27,11 +28,11 @@ def quiet(_: str) -> None:
     pass
 
 
-ScoredChunk = list[tuple[dict[str, Any], Scores]]
+ScoredChunk = list[tuple[ScoreKey, Scores]]
 # A scoring engine takes the rows to score (dicts with source, post_id, content_hash, title
 # and body; each text distinct) and yields (row, Scores) chunks as they are done, in any
 # order. The caller stores each chunk: SQLite keeps a single writer whatever the engine.
-ScoreEngine = Callable[[Iterator[dict[str, Any]]], Iterator[ScoredChunk]]
+ScoreEngine = Callable[[Iterator[PendingPost]], Iterator[ScoredChunk]]
 
 
 def local_engine(get_scorer: Callable[[], Scorer], model_id: str,
@@ -40,7 +41,7 @@ def local_engine(get_scorer: Callable[[], Scorer], model_id: str,
     the number of threads follows the load between chunks (`jobs.model.retune_threads`)."""
     from jobs.model import retune_threads
 
-    def run(rows: Iterator[dict[str, Any]]) -> Iterator[ScoredChunk]:
+    def run(rows: Iterator[PendingPost]) -> Iterator[ScoredChunk]:
         scorer: Scorer | None = None
         for chunk in batched(rows, SCORE_CHUNK):
             if scorer is None:

@@ -6,6 +6,7 @@ Which kinds of live source exist, and how each is built, is `jobs.source_kinds.K
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -72,7 +73,7 @@ def live_collectors(
     for forum in topics.forums:
         kind = forum.get("kind")
         if kind in wanted and kind != "reddit":
-            builders.append((str(kind), lambda forum=forum: forum_collector(forum, topics)))
+            builders.append((str(kind), functools.partial(forum_collector, forum, topics)))
     collectors: list[Collector] = []
     errors: list[str] = []
     for name, build in builders:

@@ -6,11 +6,11 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast, get_args
 
 import sqlite_utils
 
@@ -24,6 +24,7 @@ from jobs.rows import (
     PostRow,
     RunRow,
     ScoredPost,
+    ScoreKey,
     ScoreRow,
     SeriesPoint,
     SeriesRow,
@@ -197,7 +198,7 @@ class Store:
             rows.append(row)
         if rows:
             with self.db.atomic():
-                self.db["posts"].upsert_all(rows, pk=("source", "post_id"))
+                self.db.table("posts").upsert_all(rows, pk=("source", "post_id"))
         return counts
 
     def save_harvest(
@@ -248,7 +249,7 @@ class Store:
         if value is None:
             return
         with self.db.atomic():
-            self.db["cursors"].upsert(
+            self.db.table("cursors").upsert(
                 {"collector": collector, "key": key, "value": value, "updated_at": utcnow()},
                 pk=("collector", "key"),
             )
@@ -311,20 +312,21 @@ class Store:
                 found.setdefault(row["content_hash"], cast(ScoreRow, row))
         return found
 
-    def save_scores(self, items: Sequence[tuple[PendingPost, Scores]]) -> None:
+    def save_scores(self, items: Sequence[tuple[ScoreKey, Scores]]) -> None:
         """Store fresh classifier output for (post row, Scores) pairs."""
         now = utcnow()
         self.save_score_rows([_score_row(post, scores, now) for post, scores in items])
 
     def save_score_rows(self, rows: Sequence[ScoreRow]) -> None:
         with self.db.atomic():
-            self.db["scores"].upsert_all(rows, pk=("source", "post_id", "model_id"))
+            self.db.table("scores").upsert_all(_records(rows), pk=("source", "post_id", "model_id"))
 
     # -- runs -----------------------------------------------------------------
     def start_run(self, command: str, day: str | None) -> int:
         with self.db.atomic():
-            table = self.db["runs"].insert({"command": command, "day": day,
-                                            "started_at": utcnow(), "pid": os.getpid()})
+            table = self.db.table("runs").insert({"command": command, "day": day,
+                                                  "started_at": utcnow(), "pid": os.getpid()})
+        assert table.last_pk is not None  # set by the insert
         return int(table.last_pk)
 
     def mark_crashed_runs(self, by_run: int | None = None) -> list[int]:
@@ -365,7 +367,7 @@ class Store:
         self, run_id: int, status: str, errors: Sequence[str] = (), **counts: Any
     ) -> None:
         with self.db.atomic():
-            self.db["runs"].update(
+            self.db.table("runs").update(
                 run_id,
                 {
                     "finished_at": utcnow(),
@@ -379,7 +381,7 @@ class Store:
     def save_summaries(self, rows: Sequence[SummaryRow]) -> None:
         if rows:
             with self.db.atomic():
-                self.db["daily_summary"].upsert_all(rows, pk=("day", "topic"))
+                self.db.table("daily_summary").upsert_all(_records(rows), pk=("day", "topic"))
 
     def summaries(self, day: str) -> list[DaySummary]:
         """Every topic's summary of `day`, by topic, its JSON columns decoded."""
@@ -449,7 +451,7 @@ class Store:
 
     def save_digest(self, row: DigestRow) -> None:
         with self.db.atomic():
-            self.db["digests"].upsert(row, pk="day")
+            self.db.table("digests").upsert(cast(dict[str, Any], row), pk="day")
 
 
 _SCORED_POSTS_SQL = """
@@ -462,7 +464,13 @@ LEFT JOIN scores s ON s.source = p.source AND s.post_id = p.post_id AND s.model_
 WHERE p.day = ?
 """
 
-_COMPARED = (
+
+def _records(rows: Sequence[Mapping[str, Any]]) -> Sequence[dict[str, Any]]:
+    """Typed rows as sqlite-utils takes them (they are plain dicts at run time)."""
+    return cast(Sequence[dict[str, Any]], rows)
+
+
+_Compared = Literal[
     "thread_id",
     "parent_id",
     "author",
@@ -475,7 +483,8 @@ _COMPARED = (
     "topic",
     "community",
     "lang",
-)
+]
+_COMPARED: tuple[_Compared, ...] = get_args(_Compared)
 
 
 def _post_row(post: Post, topic: str | None, now: str) -> dict[str, Any]:
@@ -504,7 +513,7 @@ def _post_row(post: Post, topic: str | None, now: str) -> dict[str, Any]:
     }
 
 
-def _score_row(post: PendingPost, s: Scores, now: str) -> ScoreRow:
+def _score_row(post: ScoreKey, s: Scores, now: str) -> ScoreRow:
     return {
         "source": post["source"],
         "post_id": post["post_id"],

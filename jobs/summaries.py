@@ -6,7 +6,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal, cast
 
 from collectors.post import post_line
 from jobs.baselines import DEFAULT_RULE, SpikeRule, baseline_columns
@@ -18,6 +18,8 @@ QUOTES_PER_STANCE = 2
 TOP_THREADS = 5
 SPIKE_THREADS = 3
 QUOTE_CHARS = 280
+
+StanceProb = Literal["p_supportive", "p_opposed", "p_neutral"]  # ScoredPost's columns
 
 
 def summarize(store: Store, model_id: str, topics: Sequence[str] = (),
@@ -188,9 +190,9 @@ def _quotes(relevant: Sequence[ScoredPost]) -> dict[str, list[dict[str, Any]]]:
     (relevance × p_stance; both come from temperature-scaled heads)."""
     quotes: dict[str, list[dict[str, Any]]] = {}
     for stance in ("supportive", "opposed", "neutral"):
-        prob = f"p_{stance}"
+        prob = cast(StanceProb, f"p_{stance}")
 
-        def confidence(p: ScoredPost, prob: str = prob) -> float:
+        def confidence(p: ScoredPost, prob: StanceProb = prob) -> float:
             return round((p["relevance"] or 0.0) * (p[prob] or 0.0), 4)
 
         candidates = [p for p in relevant if p["stance"] == stance and not p["is_deleted"]]
