@@ -10,7 +10,7 @@ import dataclasses
 
 import pytest
 
-from jobs.config import DEFAULT_MODEL_DIR, SAMPLE_ARCHIVE, Settings
+from jobs.config import SAMPLE_ARCHIVE, Settings
 from jobs.exitcodes import EX_USAGE
 from jobs.pipeline import run_collect, run_score
 from jobs.store import Store
@@ -34,12 +34,15 @@ def _scores(settings) -> dict[tuple[str, str], dict]:
 
 
 @pytest.mark.slow
-def test_ray_engine_scores_the_sample_like_the_local_engine(tmp_path, ray_cluster):
-    """With the shipped model (scored in fp32, like every non-int8 model: a text's scores
-    do not depend on the texts batched with it)."""
+def test_ray_engine_scores_the_sample_like_the_local_engine(tmp_path, ray_cluster,
+                                                           tiny_model_dir):
+    """With the test model (MiniLM + USE + cues, packed and shipped to the actors like any
+    artefact; fp32, like every non-int8 model: a text's scores do not depend on the texts
+    batched with it). Ray only moves rows: the model's size does not change what is tested,
+    and the shipped model would take a minute more."""
     local = Settings(
         db_path=tmp_path / "local" / "sw.db",
-        model_dir=DEFAULT_MODEL_DIR,
+        model_dir=tiny_model_dir,
         outbox=tmp_path / "outbox",
     )
     remote = dataclasses.replace(local, db_path=tmp_path / "ray" / "sw.db")
