@@ -162,10 +162,11 @@ def test_features_do_not_depend_on_batch_neighbours(encoder):
 def test_real_length_posts_score_the_same_alone_in_a_batch_or_among_other_pending(trained):
     """A rerun scores only the pending rows: their scores must be what a full run stores.
     (bf16 autocast moved them by 0.001–0.003 on the sample posts, int8 by more.)"""
+    from collectors.post import post_text
     from jobs.config import SAMPLE_ARCHIVE
 
     rows = [json.loads(line) for line in SAMPLE_ARCHIVE.read_text(encoding="utf-8").splitlines()]
-    texts = [f"{r.get('title') or ''}\n{r.get('body') or ''}".strip() for r in rows[:48]]
+    texts = [post_text(r.get("title"), r.get("body")) for r in rows[:48]]  # as the job scores
     scorer = Scorer.load(trained[0])  # the precision it picks for itself
 
     def probs(scores):
